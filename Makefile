@@ -1,0 +1,37 @@
+# Every target builds the environment first, so the README's commands work on a fresh machine.
+# torch comes from PyPI (its CUDA build also runs on the CPU); constraints.txt pins every version.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+
+.PHONY: env run smoke test test-fast bench lint clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,slurm]"
+	touch $(STAMP)
+
+run: env  ## the default pipeline: every figure and table
+	$(BIN)/snakemake --cores $(CORES)
+
+smoke: env  ## a tiny end-to-end run into results/smoke and figures/smoke
+	$(BIN)/snakemake --cores $(CORES) --configfile workflow/configs/smoke.yaml
+
+test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
+	$(BIN)/python -m pytest -q
+
+bench: env
+	$(BIN)/python benchmarks/run.py
+
+lint: env
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf results figures .snakemake

@@ -1,0 +1,20 @@
+# diffsched: every figure and table of the replication. `snakemake --cores all` runs the default
+# configuration (config.yaml); overlays in workflow/configs/ (smoke, paper) are added with --configfile.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/gaussian.smk"
+
+
+rule all:
+    input:
+        gaussian_outputs(),

@@ -1,0 +1,5 @@
+import sys
+
+from diffsched.cli import main
+
+sys.exit(main())

@@ -1,0 +1,116 @@
+"""Command line: ``python -m diffsched {grid,kl} ...``; every command prints one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from diffsched import gaussian, schedules, solvers
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _params(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param takes KEY=VALUE (for example rho=7), got {pair!r}")
+        out[key] = _value(value)
+    return out
+
+
+def load_eigenvalues(path: str) -> np.ndarray:
+    """Eigenvalues from a .npy file (1-D, > 0), with a message naming the file when it is unusable."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"eigenvalue file {path!r} does not exist")
+    try:
+        values = np.load(p, allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(f"{path!r} is not a .npy array of eigenvalues: {err}") from None
+    try:
+        return gaussian.check_eigenvalues(values)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
+    """The grid asked for, and its number of steps (from --steps, or the largest that fits --nfe)."""
+    params = _params(args.param)
+    if args.schedule in schedules.NEEDS_SPECTRUM:
+        if eigenvalues is None:
+            raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
+        params["eigenvalues"] = eigenvalues
+        if args.schedule in schedules.SPECTRAL_GRIDS:
+            params.setdefault("solver", args.solver)
+            params.setdefault("init", args.init)
+    steps = args.steps if args.steps is not None else solvers.steps_for_nfe(args.solver, args.nfe)
+    return schedules.get(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
+
+
+def cmd_grid(args) -> dict:
+    eigenvalues = load_eigenvalues(args.eigenvalues) if args.eigenvalues else None
+    grid, steps = _grid(args, eigenvalues)
+    return {"schedule": args.schedule, "steps": steps, "solver": args.solver, "nfe": solvers.nfe(args.solver, grid),
+            "sigma_min": args.sigma_min, "sigma_max": args.sigma_max, "params": _params(args.param),
+            "sigmas": grid.tolist()}
+
+
+def cmd_kl(args) -> dict:
+    eigenvalues = load_eigenvalues(args.eigenvalues)
+    grid, steps = _grid(args, eigenvalues)
+    kl = {d: gaussian.kl_divergence(eigenvalues, grid, args.solver, args.init, d) for d in gaussian.DIRECTIONS}
+    return {"kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
+            "kl_reverse": kl["reverse"], "nfe": solvers.nfe(args.solver, grid), "steps": steps,
+            "solver": args.solver, "init": args.init, "schedule": args.schedule, "params": _params(args.param),
+            "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
+
+
+def _grid_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
+    budget = p.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
+    budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
+    p.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
+    p.add_argument("--sigma-min", type=float, default=0.002)
+    p.add_argument("--sigma-max", type=float, default=80.0)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="schedule parameter, e.g. rho=7")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m diffsched", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    grid = sub.add_parser("grid", help="print a sigma grid as JSON")
+    _grid_arguments(grid)
+    grid.add_argument("--eigenvalues", help="spectrum (.npy) for tangent_opt, variational, kl_optimal")
+    grid.set_defaults(run=cmd_grid)
+    kl = sub.add_parser("kl", help="exact Gaussian KL of a grid for a spectrum, as JSON")
+    _grid_arguments(kl)
+    kl.add_argument("--eigenvalues", required=True, help="covariance eigenvalues, a 1-D .npy file")
+    kl.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS)
+    kl.set_defaults(run=cmd_kl)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        solvers.get(args.solver)
+        result = args.run(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
