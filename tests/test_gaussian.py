@@ -1,0 +1,157 @@
+"""The exact Gaussian theory against closed forms, Monte Carlo and the reference values of gaussian-theory.md."""
+
+import numpy as np
+import pytest
+from scipy.stats import ortho_group
+
+from diffsched import gaussian, schedules, solvers
+
+LOWDIM = np.array([0.05, 0.37, 1.0, 4.0])
+
+
+def full_kl(mean_p, cov_p, mean_q, cov_q):
+    """KL(N_p || N_q) from the textbook formula with full matrices (independent of the eigenbasis code)."""
+    d = len(mean_p)
+    inv_q = np.linalg.inv(cov_q)
+    diff = mean_q - mean_p
+    _, logdet_p = np.linalg.slogdet(cov_p)
+    _, logdet_q = np.linalg.slogdet(cov_q)
+    return 0.5 * (np.trace(inv_q @ cov_p) - d + diff @ inv_q @ diff + logdet_q - logdet_p)
+
+
+@pytest.mark.parametrize("n,kl,lead", [(10, 1.622e-2, 1.480e-2), (20, 3.863e-3, 3.701e-3),
+                                       (40, 9.447e-4, 9.252e-4), (80, 2.337e-4, 2.313e-4)])
+def test_reference_values_of_the_design_note(n, kl, lead):
+    # One eigenvalue 0.37, tangent grid with gamma = sqrt(lambda) on [0.002, 80], N intervals ending at sigma_min.
+    lam = np.array([0.37])
+    grid = schedules.get("tangent", n + 1, 0.002, 80.0, gamma=np.sqrt(0.37))[:-1]
+    assert gaussian.kl_divergence(lam, grid) == pytest.approx(kl, rel=5e-4)
+    fn = schedules.function("tangent", 0.002, 80.0, gamma=np.sqrt(0.37))
+    assert gaussian.leading_term(lam, fn, n) == pytest.approx(lead, rel=5e-4)
+
+
+@pytest.mark.parametrize("name", ["edm", "logsnr", "tangent"])
+def test_euler_factor_matches_the_cosine_product(name):
+    grid = schedules.get(name, 7, 0.002, 80.0)
+    log_v, _ = gaussian.output_moments(LOWDIM, grid, "euler", "exact")
+    np.testing.assert_allclose(np.exp(log_v), LOWDIM * gaussian.euler_variance_ratio(LOWDIM, grid), rtol=1e-12)
+
+
+@pytest.mark.parametrize("init", gaussian.INITS)
+@pytest.mark.parametrize("direction", gaussian.DIRECTIONS)
+def test_kl_matches_full_matrix_formula(init, direction):
+    rng = np.random.default_rng(0)
+    u = ortho_group.rvs(4, random_state=1)
+    mu = rng.normal(size=4)
+    grid = schedules.get("edm", 5, 0.002, 80.0)
+    log_v, m = gaussian.output_moments(LOWDIM, grid, "heun", init, mean=u.T @ mu)
+    out_mean, out_cov = mu + u @ m, u @ np.diag(np.exp(log_v)) @ u.T
+    src_cov = u @ np.diag(LOWDIM) @ u.T
+    pair = (mu, src_cov, out_mean, out_cov) if direction == "forward" else (out_mean, out_cov, mu, src_cov)
+    got = gaussian.kl_divergence(LOWDIM, grid, "heun", init, direction, mean=u.T @ mu)
+    assert got == pytest.approx(full_kl(*pair), rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["euler", "heun"])
+def test_monte_carlo_output_covariance(solver):
+    # 200,000 samples of N(mu, Sigma) in d = 3 pushed through the real sampler with the full-matrix oracle.
+    rng = np.random.default_rng(42)
+    d, count, n = 3, 200_000, 3
+    lam = np.array([0.2, 1.0, 3.0])
+    u = ortho_group.rvs(d, random_state=7)
+    mu = np.array([0.5, -1.0, 2.0])
+    cov = u @ np.diag(lam) @ u.T
+    grid = schedules.get("edm", n, 0.002, 80.0)
+
+    def oracle(x, sigma):  # D(x) = mu + Sigma (Sigma + sigma^2 I)^-1 (x - mu), rows are samples
+        gain = cov @ np.linalg.inv(cov + sigma**2 * np.eye(d))
+        return mu + (x - mu) @ gain.T
+
+    x0 = mu + rng.standard_normal((count, d)) @ np.linalg.cholesky(cov + grid[0] ** 2 * np.eye(d)).T
+    out = solvers.get(solver)(oracle, x0, grid)
+    empirical = np.cov(out, rowvar=False)
+    log_v, _ = gaussian.output_moments(lam, grid, solver, "exact")
+    predicted = u @ np.diag(np.exp(log_v)) @ u.T
+    # Standard error of a sample covariance entry: sqrt((S_ii S_jj + S_ij^2) / N).
+    se = np.sqrt((np.outer(np.diag(predicted), np.diag(predicted)) + predicted**2) / count)
+    assert np.all(np.abs(empirical - predicted) < 5 * se)
+    assert np.max(np.abs(cov - predicted) / se) > 20  # the prediction differs visibly from the source
+    np.testing.assert_allclose(out.mean(axis=0), mu, atol=5 * np.sqrt(np.diag(predicted).max() / count))
+
+
+@pytest.mark.parametrize("name", ["tangent", "edm"])
+def test_leading_term_at_n_1000(name):
+    fn = schedules.function(name, 0.002, 80.0)
+    grid = schedules.get(name, 1001, 0.002, 80.0)[:-1]  # N = 1000 intervals on the schedule
+    ratio = gaussian.kl_divergence(LOWDIM, grid) / gaussian.leading_term(LOWDIM, fn, 1000)
+    assert abs(ratio - 1) < 0.01
+
+
+def test_path_energy_of_the_tangent_law():
+    lam = np.array([0.37, 2.0])
+    fn = schedules.function("tangent", 0.002, 80.0, gamma=np.sqrt(0.37))
+    j = gaussian.path_energy(lam, fn)
+    assert j[0] == pytest.approx((np.arctan(80 / np.sqrt(0.37)) - np.arctan(0.002 / np.sqrt(0.37))) ** 2, rel=1e-9)
+    assert j[1] > j[0]  # the tangent law for 0.37 is not geodesic for 2.0
+
+
+@pytest.mark.parametrize("lam", [0.01, 0.37, 5.0])
+@pytest.mark.parametrize("n", [3, 6, 10])
+def test_gamma_star_of_one_eigenvalue_is_its_root(lam, n):
+    assert gaussian.gamma_star(np.array([lam]), n) == pytest.approx(np.sqrt(lam), rel=1e-3)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 6, 9, 12])
+def test_tangent_is_the_finite_n_optimum_for_one_eigenvalue(n):
+    lam = np.array([0.37])
+    tangent = schedules.get("tangent", n, gamma=np.sqrt(0.37))
+    optimum = gaussian.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
+    np.testing.assert_allclose(optimum, tangent, rtol=1e-4)
+    assert gaussian.kl_divergence(lam, optimum) == pytest.approx(gaussian.kl_divergence(lam, tangent), rel=1e-8)
+
+
+def test_variational_of_one_eigenvalue_is_the_tangent_law():
+    tau = np.linspace(0, 1, 11)
+    got = gaussian.variational_schedule(np.array([0.37]))(tau)
+    want = schedules.function("tangent", 0.002, 80.0, gamma=np.sqrt(0.37))(tau)
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_variational_lowers_the_leading_term():
+    lam = np.geomspace(1e-3, 10.0, 40)
+    best = gaussian.leading_term(lam, gaussian.variational_schedule(lam), 10)
+    for name, params in [("edm", {}), ("logsnr", {}), ("tangent", {}), ("tangent", {"gamma": 0.1})]:
+        assert best < gaussian.leading_term(lam, schedules.function(name, 0.002, 80.0, **params), 10)
+
+
+@pytest.mark.parametrize("solver", list(solvers.SOLVERS))
+def test_kl_optimal_is_a_floor(solver):
+    lam = np.geomspace(1e-3, 10.0, 30)
+    n = 5
+    floor = gaussian.kl_divergence(lam, gaussian.kl_optimal_grid(lam, n, solver=solver), solver)
+    for name, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
+                         ("variational", {"eigenvalues": lam})]:
+        assert floor <= gaussian.kl_divergence(lam, schedules.get(name, n, **params), solver) * (1 + 1e-12)
+
+
+def test_kl_decreases_with_n_and_vanishes_at_slope_minus_two():
+    fn_grid = [schedules.get("edm", n + 1)[:-1] for n in (100, 200)]
+    kls = [gaussian.kl_divergence(LOWDIM, g) for g in fn_grid]
+    assert np.log2(kls[0] / kls[1]) == pytest.approx(2.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: gaussian.kl_divergence([1.0, 0.0], schedules.get("edm", 3)), "eigenvalues must be finite and > 0"),
+        (lambda: gaussian.kl_divergence([1.0, -2.0], schedules.get("edm", 3)), "eigenvalues must be finite and > 0"),
+        (lambda: gaussian.kl_divergence([], schedules.get("edm", 3)), "non-empty 1-D"),
+        (lambda: gaussian.kl_divergence([1.0], [1.0, 2.0, 0.0]), "strictly decreasing"),
+        (lambda: gaussian.kl_divergence([1.0], schedules.get("edm", 3), solver="rk4"), "valid solvers"),
+        (lambda: gaussian.kl_divergence([1.0], schedules.get("edm", 3), init="zero"), "valid: exact, edm, vp"),
+        (lambda: gaussian.kl_divergence([1.0], schedules.get("edm", 3), direction="js"), "forward, reverse"),
+    ],
+)
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,91 @@
+"""Solvers against the exact probability-flow solution of a Gaussian and known convergence orders."""
+
+import numpy as np
+import pytest
+import torch
+
+from diffsched import schedules, solvers
+
+LAM = np.array([0.05, 0.5, 2.0])
+
+
+def gaussian_denoiser(z, sigma):
+    return LAM / (LAM + sigma**2) * z
+
+
+def exact_flow(z0, s0, s1):
+    """The ODE keeps z / sqrt(lambda + sigma^2) constant."""
+    return z0 * np.sqrt((LAM + s1**2) / (LAM + s0**2))
+
+
+class Counter:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, x, sigma):
+        self.calls += 1
+        return self.fn(x, sigma)
+
+
+@pytest.mark.parametrize("name,expected", [("euler", lambda n: n), ("heun", lambda n: 2 * n - 1),
+                                           ("dpmpp_2m", lambda n: n), ("ipndm", lambda n: n)])
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_nfe_counts_denoiser_calls(name, expected, n):
+    grid = schedules.get("edm", n)
+    d = Counter(gaussian_denoiser)
+    solvers.get(name)(d, np.ones(3), grid)
+    assert d.calls == expected(n) == solvers.nfe(name, grid)
+    assert solvers.nfe(name, grid) <= solvers.steps_for_nfe(name, solvers.nfe(name, grid)) * (2 if name == "heun" else 1)
+
+
+def test_steps_for_nfe():
+    assert solvers.steps_for_nfe("heun", 5) == 3 and solvers.steps_for_nfe("heun", 4) == 2
+    assert solvers.steps_for_nfe("euler", 4) == 4
+
+
+def test_euler_is_ddim():
+    # DDIM (eta = 0) in sigma space: x' = D + sigma'/sigma (x - D).
+    grid = schedules.get("logsnr", 6, 0.01, 10.0)
+    x = np.array([3.0, -1.0, 0.5])
+    want = x.copy()
+    for s, s_next in zip(grid[:-1], grid[1:]):
+        d = gaussian_denoiser(want, s)
+        want = d + s_next / s * (want - d)
+    np.testing.assert_allclose(solvers.euler(gaussian_denoiser, x, grid), want, rtol=1e-14)
+
+
+# iPNDM warm-starts with an Euler step whose local O(h^2) error persists, so its global order is 2 too.
+@pytest.mark.parametrize("name,order", [("euler", 1), ("heun", 2), ("dpmpp_2m", 2), ("ipndm", 2)])
+def test_convergence_order(name, order):
+    # Stop at sigma_min (no final jump to 0) so the exact flow is the reference.
+    z0 = np.ones(3)
+    errors = []
+    for n in (40, 80):
+        grid = schedules.get("logsnr", n + 1, 0.05, 20.0)[:-1]
+        out = solvers.get(name)(gaussian_denoiser, z0, grid)
+        errors.append(np.max(np.abs(out - exact_flow(z0, grid[0], grid[-1]))))
+    slope = np.log2(errors[0] / errors[1])
+    assert slope > order - 0.3, f"{name}: observed order {slope:.2f}"
+
+
+def test_ipndm_higher_orders_help_on_equal_steps():
+    # On an equal-step grid the Adams-Bashforth coefficients are exact for polynomials of their order.
+    grid = np.linspace(4.0, 0.5, 31)
+    z0 = np.ones(3)
+    err = [np.max(np.abs(solvers.ipndm(gaussian_denoiser, z0, grid, max_order=k) - exact_flow(z0, 4.0, 0.5)))
+           for k in (1, 2, 3, 4)]
+    assert err[0] > 5 * err[1] and err[1] > err[2] > err[3]
+
+
+@pytest.mark.parametrize("name", list(solvers.SOLVERS))
+def test_numpy_and_torch_agree(name):
+    grid = schedules.get("edm", 7)
+    lam_t = torch.tensor(LAM, dtype=torch.float64)
+    out_np = solvers.get(name)(gaussian_denoiser, np.ones(3), grid)
+    out_t = solvers.get(name)(lambda z, s: lam_t / (lam_t + s**2) * z, torch.ones(3, dtype=torch.float64), grid)
+    np.testing.assert_allclose(out_t.numpy(), out_np, rtol=1e-13)
+
+
+def test_unknown_solver():
+    with pytest.raises(ValueError, match="valid solvers: euler, heun, dpmpp_2m, ipndm"):
+        solvers.get("ddpm")
