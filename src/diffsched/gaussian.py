@@ -143,11 +143,14 @@ def leading_term(eigenvalues, sigma_fn: Callable, intervals: int) -> float:
 
 def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
                init: str = "exact") -> float:
-    """Tangent-law coefficient gamma minimising the exact KL of the n-step grid (1-D search in log gamma)."""
+    """Tangent-law coefficient gamma minimising the exact KL of the n-step grid (1-D search in log gamma).
+
+    Needs n >= 3: the grids [sigma_max, 0] and [sigma_max, sigma_min, 0] do not depend on gamma.
+    """
     lam = check_eigenvalues(eigenvalues)
     schedules.check_range(n, sigma_min, sigma_max)
-    if n == 1:
-        return float(np.sqrt(np.median(lam)))  # the grid [sigma_max, 0] does not depend on gamma
+    if n < 3:
+        raise ValueError(f"gamma* is undefined for n = {n}: grids of fewer than 3 steps do not depend on gamma")
 
     def objective(log_gamma: float) -> float:
         grid = schedules.get("tangent", n, sigma_min, sigma_max, gamma=float(np.exp(log_gamma)))
@@ -165,40 +168,33 @@ def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float =
 
 
 def variational_schedule(eigenvalues, sigma_min: float = 0.002, sigma_max: float = 80.0, points: int = 2000,
-                         iterations: int = 200, tol: float = 1e-10, chunk: int = 1024) -> Callable:
+                         iterations: int = 100, tol: float = 1e-10) -> Callable:
     """Leading-order optimum for many eigenvalues: minimise sum_i J_i^2 (gaussian-theory.md).
 
     With weights w_i = J_i, G(s) = sum_i w_i lambda_i / (lambda_i + s^2)^2 and Phi(s) = int_{sigma_min}^s sqrt(G):
     Phi(sigma(tau)) moves linearly in tau (Beltrami). w <- J(w) is iterated to its fixed point; for such a
-    schedule J_i = Phi(sigma_max) int lambda_i / (lambda_i + s^2)^2 / sqrt(G(s)) ds. Quadratures use the
-    trapezoid rule on a log-spaced sigma grid. Returns tau -> sigma(tau).
+    schedule J_i = Phi(sigma_max) int lambda_i / (lambda_i + s^2)^2 / sqrt(G(s)) ds. Both integrals use the
+    trapezoid rule on a log-spaced sigma grid, so each iteration is two matrix-vector products.
+    Returns tau -> sigma(tau).
     """
     lam = check_eigenvalues(eigenvalues)
     schedules.check_range(1, sigma_min, sigma_max)
     s = np.geomspace(sigma_min, sigma_max, points)
-    ds_dlog = s  # ds = s dlog(s)
-    dlog = np.diff(np.log(s))
-
-    def trapezoid(values: np.ndarray) -> np.ndarray:  # cumulative integral in ds along the last axis
-        f = values * ds_dlog
-        return np.concatenate([np.zeros(f.shape[:-1] + (1,)), np.cumsum(0.5 * (f[..., 1:] + f[..., :-1]) * dlog, axis=-1)], axis=-1)
-
-    def kernel(a: int) -> np.ndarray:  # lambda_i / (lambda_i + s^2)^2 for one chunk of eigenvalues
-        lc = lam[a : a + chunk, None]
-        return lc / (lc + s[None, :] ** 2) ** 2
-
+    weights = np.zeros_like(s)  # trapezoid weights for int f(s) ds
+    weights[1:] += 0.5 * np.diff(s)
+    weights[:-1] += 0.5 * np.diff(s)
+    kernel = lam[:, None] / (lam[:, None] + s[None, :] ** 2) ** 2
     w = np.ones_like(lam)
     for _ in range(iterations):
-        g = sum(w[a : a + chunk] @ kernel(a) for a in range(0, lam.size, chunk))
-        root_g = np.sqrt(g)
-        total = trapezoid(root_g)[-1]
-        j = np.concatenate([total * trapezoid(kernel(a) / root_g)[:, -1] for a in range(0, lam.size, chunk)])
-        j_new = j / j.max()
-        converged = np.max(np.abs(j_new - w)) < tol
-        w = j_new
+        root_g = np.sqrt(w @ kernel)
+        j = np.sum(weights * root_g) * (kernel @ (weights / root_g))
+        j /= j.max()
+        converged = np.max(np.abs(j - w)) < tol
+        w = j
         if converged:
             break
-    phi = trapezoid(root_g)
+    root_g = np.sqrt(w @ kernel)
+    phi = np.concatenate([[0.0], np.cumsum(0.5 * (root_g[1:] + root_g[:-1]) * np.diff(s))])
     log_s = np.log(s)
 
     def sigma(tau):
@@ -226,6 +222,7 @@ def _logits_from_grid(grid: np.ndarray) -> np.ndarray:
     return a[1:] - a[0]
 
 
+LOGIT_BOUND = 15.0
 CANDIDATES = (("edm", {}), ("logsnr", {}), ("tangent", {}), ("tangent_opt", {}), ("variational", {}))
 
 
@@ -252,8 +249,9 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: fl
     def objective(logits: np.ndarray) -> float:
         return float(np.log(kl_divergence(lam, _grid_from_logits(logits, sigma_min, sigma_max), solver, init)))
 
-    x0 = _logits_from_grid(start)
-    res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point",
+    # Bounded logits keep every decrement above e^-30 of the log range: the grid stays strictly decreasing.
+    x0 = np.clip(_logits_from_grid(start), -LOGIT_BOUND, LOGIT_BOUND)
+    res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point", bounds=[(-LOGIT_BOUND, LOGIT_BOUND)] * x0.size,
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-11})
     best = _grid_from_logits(res.x, sigma_min, sigma_max)
     return best if objective(res.x) <= objective(x0) else start

@@ -92,7 +92,8 @@ def _parameters(name: str) -> dict[str, inspect.Parameter]:
 def describe(name: str) -> str:
     """'name(param=default, ...)' for error messages and the CLI."""
     if name in SPECTRAL_GRIDS:
-        return f"{name}(eigenvalues, solver='euler', init='exact')"
+        start = ", start=None" if name == "kl_optimal" else ""
+        return f"{name}(eigenvalues, solver='euler', init='exact'{start})"
     parts = [k if p.default is p.empty else f"{k}={p.default!r}" for k, p in _parameters(name).items()]
     return f"{name}({', '.join(parts)})"
 
@@ -115,6 +116,8 @@ def check_params(name: str, params: dict) -> None:
         valid = ", ".join(describe(k) for k in NAMES)
         raise ValueError(f"unknown schedule {name!r}; valid schedules: {valid}")
     allowed = {"eigenvalues", "solver", "init"} if name in SPECTRAL_GRIDS else set(_parameters(name))
+    if name == "kl_optimal":
+        allowed.add("start")
     unknown = set(params) - allowed
     if unknown:
         raise ValueError(f"schedule {name!r} takes no parameter {sorted(unknown)}; usage: {describe(name)}")
@@ -144,7 +147,7 @@ def get(name: str, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, **
 
         if name == "kl_optimal":
             return gaussian.kl_optimal_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
-        gamma = gaussian.gamma_star(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
+        gamma = gaussian.gamma_star(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params) if n > 2 else 1.0
         return get("tangent", n, sigma_min, sigma_max, gamma=gamma)
     return sample(function(name, sigma_min, sigma_max, **params), n, sigma_min, sigma_max)
 

@@ -1,0 +1,127 @@
+"""One function per figure: each reads tidy result tables and writes a pdf and a png with a caption.
+
+The caption, drawn under the axes and stored in the PDF metadata, says what produced the figure.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from diffsched.atomic import atomic_path  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="paper")
+
+
+def save(fig, pdf_path, caption: str) -> None:
+    """Write ``pdf_path`` and the png beside it, each atomically, with the caption under the figure."""
+    pdf_path = Path(pdf_path)
+    wrapped = "\n".join(textwrap.wrap(caption, width=int(fig.get_figwidth() * 16)))
+    fig.text(0.01, 0.005, wrapped, ha="left", va="bottom", fontsize=6.5, color="0.25")
+    lines = wrapped.count("\n") + 1
+    fig.tight_layout(rect=(0, 0.03 * lines * 7 / fig.get_figheight(), 1, 1))
+    with atomic_path(pdf_path) as tmp:
+        fig.savefig(tmp, format="pdf", metadata={"Title": pdf_path.stem, "Subject": caption, "Creator": "diffsched"})
+    with atomic_path(pdf_path.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=150, metadata={"Description": caption})
+    plt.close(fig)
+
+
+def _panels(count: int, width: float = 4.2, height: float = 3.4, rows: int = 1, sharey=False):
+    cols = int(np.ceil(count / rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False, sharey=sharey)
+    return fig, axes.ravel()
+
+
+def kl_vs_steps(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL vs steps, log-log: a row per spectrum, sampler grids (to 0) and schedule grids (to sigma_min)."""
+    fig, axes = _panels(2 * len(tables), rows=len(tables))
+    for row, (spectrum, table) in enumerate(tables.items()):
+        for col, (terminal, title) in enumerate([("zero", "sampler grid, final step to 0; KL to the source"),
+                                                 ("sigma_min", "ends at sigma_min; KL to that marginal")]):
+            ax = axes[2 * row + col]
+            part = table[table["terminal"] == terminal]
+            sns.lineplot(part, x="steps", y="kl_forward", hue="strategy", marker="o", markersize=3, ax=ax)
+            n = np.array(sorted(part["steps"].unique()), dtype=float)
+            anchor = part[part["steps"] == n[-1]]["kl_forward"].median()
+            ax.plot(n, anchor * (n / n[-1]) ** -2.0, "k--", lw=0.8, label="slope -2")
+            ax.set(xscale="log", yscale="log", xlabel="steps n (Euler NFE)", ylabel="KL(source || output) [nats]",
+                   title=f"{spectrum}\n{title}")
+            ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def em_ratio(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """N^2 KL / (sum J^2 / 4) against N: tends to 1 for every schedule."""
+    fig, axes = _panels(len(tables))
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table, x="intervals", y="ratio", hue="strategy", marker="o", markersize=3, ax=ax)
+        ax.axhline(1.0, color="k", lw=0.8, ls="--")
+        ax.set(xscale="log", xlabel="intervals N", ylabel="N^2 KL / (sum_i J_i^2 / 4)", title=spectrum)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL vs gamma at several n with gamma* marked; gamma* vs n."""
+    fig, axes = _panels(2 * len(sweeps), rows=len(sweeps))
+    for row, spectrum in enumerate(sweeps):
+        ax, ax_star = axes[2 * row], axes[2 * row + 1]
+        sweep, star = sweeps[spectrum], stars[spectrum]
+        palette = dict(zip(sorted(sweep["steps"].unique()), sns.color_palette(n_colors=sweep["steps"].nunique())))
+        sns.lineplot(sweep, x="gamma", y="kl_forward", hue="steps", palette=palette, ax=ax)
+        for n, color in palette.items():
+            hit = star[star["steps"] == n]
+            if len(hit):
+                ax.plot(hit["gamma_star"], hit["kl_forward"], "*", color=color, ms=10)
+        ax.set(xscale="log", yscale="log", xlabel="tangent coefficient gamma", ylabel="KL [nats]",
+               title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        ax_star.plot(star["steps"], star["gamma_star"], "o-", ms=3)
+        ax_star.set(xscale="log", yscale="log", xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+    save(fig, out, caption)
+
+
+def grids(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """Sigma against step index (log scale) for every strategy at one n, a panel per spectrum."""
+    fig, axes = _panels(len(tables), width=5.0, height=4.0)
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table[table["sigma"] > 0], x="index", y="sigma", hue="strategy", marker="o", ax=ax)
+        ax.set(yscale="log", xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=spectrum)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL of power-uniform VP-time grids against rho at several n."""
+    fig, axes = _panels(len(tables))
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table, x="rho", y="kl_forward", hue="steps", marker="o", markersize=3, ax=ax,
+                     palette="viridis")
+        for n, part in table.groupby("steps"):
+            best = part.loc[part["kl_forward"].idxmin()]
+            ax.plot(best["rho"], best["kl_forward"], "k*", ms=8)
+        ax.set(yscale="log", xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+    save(fig, out, caption)
+
+
+def solvers(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL vs NFE for each solver (columns) and spectrum (rows), one line per strategy."""
+    solver_names = list(dict.fromkeys(next(iter(tables.values()))["solver"]))
+    fig, axes = _panels(len(solver_names) * len(tables), width=3.4, rows=len(tables))
+    for row, (spectrum, table) in enumerate(tables.items()):
+        for col, solver in enumerate(solver_names):
+            ax = axes[row * len(solver_names) + col]
+            sns.lineplot(table[table["solver"] == solver], x="nfe", y="kl_forward", hue="strategy", marker="o",
+                         markersize=3, ax=ax, legend=(col == len(solver_names) - 1))
+            ax.set(xscale="log", yscale="log", xlabel="NFE", ylabel="KL [nats]", title=f"{spectrum}\n{solver}")
+            if ax.get_legend():
+                ax.legend(fontsize=5)
+    save(fig, out, caption)

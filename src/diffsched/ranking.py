@@ -1,0 +1,102 @@
+"""Rank named discretization strategies by the exact Gaussian KL of a spectrum (arXiv 2601.13602's recipe).
+
+A *strategy* is a labelled schedule with parameters, as written in the config:
+``{"schedule": "vp_time", "params": {"rho": 2}}``, optionally with ``"search": {"rho": [0.5, 1, ...]}`` to take
+the value with the lowest KL at each NFE (the "power-uniform with its best rho" strategy).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from diffsched import gaussian, schedules, solvers
+
+FLOOR = "kl_optimal"
+
+
+def check_strategy(label: str, spec: dict) -> None:
+    """Fail early, naming the strategy, if its schedule or parameters are invalid."""
+    params = {**spec.get("params", {}), **{k: v[0] for k, v in spec.get("search", {}).items()}}
+    if spec.get("schedule") in schedules.NEEDS_SPECTRUM:
+        params["eigenvalues"] = np.ones(1)
+    try:
+        schedules.check_params(spec.get("schedule"), params)
+    except ValueError as err:
+        raise ValueError(f"strategy {label!r}: {err}") from None
+
+
+def strategy_grid(spec: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str = "euler",
+                  init: str = "exact") -> np.ndarray:
+    """The n-step grid of one strategy for this spectrum, solver and start."""
+    name, params = spec["schedule"], dict(spec.get("params", {}))
+    if name in schedules.NEEDS_SPECTRUM:
+        params["eigenvalues"] = eigenvalues
+    if name in schedules.SPECTRAL_GRIDS:
+        params.update(solver=solver, init=init)
+    search = spec.get("search", {})
+    if not search:
+        return schedules.get(name, n, sigma_min, sigma_max, **params)
+    keys = list(search)
+    grids = [schedules.get(name, n, sigma_min, sigma_max, **params, **dict(zip(keys, values)))
+             for values in itertools.product(*(search[k] for k in keys))]
+    return min(grids, key=lambda g: gaussian.kl_divergence(eigenvalues, g, solver, init))
+
+
+def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma_min: float = 0.002,
+             sigma_max: float = 80.0, init: str = "exact", mean=None) -> pd.DataFrame:
+    """Exact KL (both directions) of every strategy for every solver and NFE budget, one row each.
+
+    A budget buys the most steps that fit (heun: 2n - 1 <= NFE); ``nfe`` is what the grid really costs.
+    """
+    lam = gaussian.check_eigenvalues(eigenvalues)
+    for label, spec in strategies.items():
+        check_strategy(label, spec)
+    rows = []
+    # The floor is optimised last, started from the best grid of the others, so nothing can beat it.
+    ordered = sorted(strategies.items(), key=lambda item: item[1]["schedule"] == FLOOR)
+    for solver, budget in itertools.product(solver_names, nfes):
+        n = solvers.steps_for_nfe(solver, int(budget))
+        best_grid, best_kl = None, np.inf
+        for label, spec in ordered:
+            extra = {"start": best_grid} if spec["schedule"] == FLOOR else {}
+            grid = strategy_grid({**spec, "params": {**spec.get("params", {}), **extra}}, n, sigma_min, sigma_max,
+                                 lam, solver, init)
+            kl = {d: gaussian.kl_divergence(lam, grid, solver, init, d, mean) for d in gaussian.DIRECTIONS}
+            if kl["forward"] < best_kl:
+                best_grid, best_kl = grid, kl["forward"]
+            rows.append({"strategy": label, "schedule": spec["schedule"], "solver": solver, "nfe_budget": int(budget),
+                         "steps": n, "nfe": solvers.nfe(solver, grid), "kl_forward": kl["forward"],
+                         "kl_reverse": kl["reverse"], "sigmas": " ".join(f"{s:.6g}" for s in grid)})
+    return mark_best(pd.DataFrame(rows))
+
+
+def mark_best(table: pd.DataFrame, column: str = "kl_forward") -> pd.DataFrame:
+    """Flag, per solver and budget, the lowest KL among the non-optimised strategies (the floor excluded; ties
+    within 1e-12 relative all count as best)."""
+    table = table.copy()
+    candidates = table[table["schedule"] != FLOOR]
+    lowest = candidates.groupby(["solver", "nfe_budget"])[column].transform("min")
+    table["best"] = False
+    table.loc[candidates.index, "best"] = candidates[column] <= lowest * (1 + 1e-12)
+    return table
+
+
+def to_markdown(table: pd.DataFrame, caption: str, column: str = "kl_forward") -> str:
+    """Wide table per solver: strategies as rows, NFE as columns, the best in bold, the floor last."""
+    parts = [caption, ""]
+    for solver, block in table.groupby("solver", sort=False):
+        wide = block.pivot(index="strategy", columns="nfe_budget", values=column)
+        best = block.pivot(index="strategy", columns="nfe_budget", values="best")
+        order = [s for s in dict.fromkeys(block["strategy"]) if s != FLOOR] + [s for s in wide.index if s == FLOOR]
+        header = "| strategy | " + " | ".join(f"NFE {c}" for c in wide.columns) + " |"
+        parts += [f"**solver: {solver}** ({column.replace('_', ' ')}, nats; bold = best, "
+                  f"{FLOOR} = finite-N optimum, the floor)", "", header,
+                  "|" + "---|" * (len(wide.columns) + 1)]
+        for strategy in order:
+            cells = [f"**{v:.4g}**" if best.loc[strategy, c] else f"{v:.4g}" for c, v in wide.loc[strategy].items()]
+            parts.append(f"| {strategy} | " + " | ".join(cells) + " |")
+        parts.append("")
+    return "\n".join(parts)
