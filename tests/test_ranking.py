@@ -1,0 +1,66 @@
+"""Strategy ranking: budgets, the floor, the best-rho search and the markdown table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diffsched import gaussian, ranking, schedules
+
+LAM = np.geomspace(1e-3, 20.0, 50)
+STRATEGIES = {
+    "edm": {"schedule": "edm", "params": {"rho": 7}},
+    "logsnr": {"schedule": "logsnr"},
+    "power_best": {"schedule": "vp_time", "search": {"rho": [0.5, 1.0, 2.0, 3.0]}},
+    "tangent_opt": {"schedule": "tangent_opt"},
+    "kl_optimal": {"schedule": "kl_optimal"},
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return ranking.kl_table(LAM, STRATEGIES, [3, 4, 6], ["euler", "heun"])
+
+
+def test_budgets_buy_steps(table):
+    heun = table[(table["solver"] == "heun")]
+    assert set(zip(heun["nfe_budget"], heun["steps"], heun["nfe"])) == {(3, 2, 3), (4, 2, 3), (6, 3, 5)}
+    euler = table[(table["solver"] == "euler")]
+    assert (euler["nfe"] == euler["nfe_budget"]).all()
+
+
+def test_floor_is_never_beaten_and_best_is_marked(table):
+    for _, block in table.groupby(["solver", "nfe_budget"]):
+        floor = block[block["strategy"] == "kl_optimal"]["kl_forward"].item()
+        assert (block["kl_forward"] >= floor * (1 - 1e-12)).all()
+        best = block[block["best"]]
+        assert len(best) >= 1 and "kl_optimal" not in set(best["strategy"])
+        assert best["kl_forward"].min() == block[block["strategy"] != "kl_optimal"]["kl_forward"].min()
+
+
+def test_rho_search_takes_the_lowest_kl(table):
+    row = table[(table["solver"] == "euler") & (table["nfe_budget"] == 6) & (table["strategy"] == "power_best")]
+    kls = [gaussian.kl_divergence(LAM, schedules.get("vp_time", 6, rho=r)) for r in (0.5, 1.0, 2.0, 3.0)]
+    assert row["kl_forward"].item() == pytest.approx(min(kls), rel=1e-12)
+
+
+def test_grid_column_reproduces_the_kl(table):
+    row = table.iloc[7]
+    grid = np.array([float(v) for v in row["sigmas"].split()])
+    assert gaussian.kl_divergence(LAM, grid, row["solver"]) == pytest.approx(row["kl_forward"], rel=1e-4)
+
+
+def test_markdown_has_one_block_per_solver(table):
+    md = ranking.to_markdown(table, "caption line")
+    assert md.startswith("caption line") and md.count("**solver:") == 2
+    assert md.strip().splitlines()[-1].startswith("| kl_optimal |")
+
+
+def test_bad_strategy_is_named():
+    with pytest.raises(ValueError, match="strategy 'x'.*unknown schedule 'karras'"):
+        ranking.kl_table(LAM, {"x": {"schedule": "karras"}}, [3], ["euler"])
+
+
+def test_mark_best_handles_ties():
+    t = pd.DataFrame({"strategy": ["a", "b", "c"], "schedule": ["edm", "logsnr", "kl_optimal"],
+                      "solver": "heun", "nfe_budget": 3, "kl_forward": [1.0, 1.0, 0.5]})
+    assert list(ranking.mark_best(t)["best"]) == [True, True, False]
