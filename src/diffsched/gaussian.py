@@ -251,7 +251,8 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: fl
 
     # Bounded logits keep every decrement above e^-30 of the log range: the grid stays strictly decreasing.
     x0 = np.clip(_logits_from_grid(start), -LOGIT_BOUND, LOGIT_BOUND)
-    res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point", bounds=[(-LOGIT_BOUND, LOGIT_BOUND)] * x0.size,
+    res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point",
+                            bounds=[(-LOGIT_BOUND, LOGIT_BOUND)] * x0.size,
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-11})
     best = _grid_from_logits(res.x, sigma_min, sigma_max)
     return best if objective(res.x) <= objective(x0) else start

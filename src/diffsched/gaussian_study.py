@@ -16,7 +16,7 @@ from diffsched import gaussian, ranking, schedules
 
 
 def eigenvalues(spec: dict) -> np.ndarray:
-    """A synthetic spectrum from the config: explicit ``eigenvalues`` or ``power_law`` {dimension, largest, exponent}."""
+    """A synthetic spectrum from the config: ``eigenvalues``, or ``power_law`` {dimension, largest, exponent}."""
     if "eigenvalues" in spec:
         return gaussian.check_eigenvalues(spec["eigenvalues"])
     law = spec["power_law"]

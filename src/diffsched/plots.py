@@ -105,7 +105,7 @@ def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
     for ax, (spectrum, table) in zip(axes, tables.items()):
         sns.lineplot(table, x="rho", y="kl_forward", hue="steps", marker="o", markersize=3, ax=ax,
                      palette="viridis")
-        for n, part in table.groupby("steps"):
+        for _, part in table.groupby("steps"):
             best = part.loc[part["kl_forward"].idxmin()]
             ax.plot(best["rho"], best["kl_forward"], "k*", ms=8)
         ax.set(yscale="log", xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)

@@ -9,6 +9,7 @@ The ODE is dx/dsigma = (x - D(x; sigma)) / sigma (Karras et al. 2022, EDM, eq. 4
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -22,7 +23,7 @@ def _floats(sigmas: Sequence[float]) -> list[float]:
 def euler(denoiser: Denoiser, x, sigmas):
     """Euler on the probability-flow ODE; identical to DDIM with eta = 0 (Song et al. 2021)."""
     s = _floats(sigmas)
-    for s_cur, s_next in zip(s[:-1], s[1:]):
+    for s_cur, s_next in itertools.pairwise(s):
         d = (x - denoiser(x, s_cur)) / s_cur
         x = x + (s_next - s_cur) * d
     return x
@@ -31,7 +32,7 @@ def euler(denoiser: Denoiser, x, sigmas):
 def heun(denoiser: Denoiser, x, sigmas):
     """Heun's second-order method, EDM Algorithm 1 without churn; Euler on the final step to sigma = 0."""
     s = _floats(sigmas)
-    for s_cur, s_next in zip(s[:-1], s[1:]):
+    for s_cur, s_next in itertools.pairwise(s):
         d = (x - denoiser(x, s_cur)) / s_cur
         x_euler = x + (s_next - s_cur) * d
         if s_next == 0.0:
@@ -46,7 +47,7 @@ def dpmpp_2m(denoiser: Denoiser, x, sigmas):
     """DPM-Solver++(2M), Lu et al. 2022, Algorithm 2, in k-diffusion's sigma parametrisation."""
     s = _floats(sigmas)
     old_denoised, h_last = None, None
-    for s_cur, s_next in zip(s[:-1], s[1:]):
+    for s_cur, s_next in itertools.pairwise(s):
         denoised = denoiser(x, s_cur)
         if s_next == 0.0:
             x = denoised
@@ -73,7 +74,7 @@ def ipndm(denoiser: Denoiser, x, sigmas, max_order: int = 4):
         raise ValueError(f"ipndm max_order must be 1, 2, 3 or 4, got {max_order!r}")
     s = _floats(sigmas)
     history: list = []
-    for i, (s_cur, s_next) in enumerate(zip(s[:-1], s[1:])):
+    for i, (s_cur, s_next) in enumerate(itertools.pairwise(s)):
         history.insert(0, (x - denoiser(x, s_cur)) / s_cur)
         coefs = _AB[min(max_order, i + 1)]
         slope = sum(c * d for c, d in zip(coefs, history))

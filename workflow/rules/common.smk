@@ -32,3 +32,47 @@ def check_config(cfg):
 
 
 check_config(config)
+
+# The Gaussian study: which config keys each table depends on, and which tables each figure draws.
+G = config["gaussian"]
+SPECTRA = list(G["spectra"])
+GAUSSIAN_TABLES = {
+    "kl_vs_steps": [
+        "steps",
+        "max_steps_optimal",
+        "strategies",
+        "sigma_min",
+        "sigma_max",
+        "init",
+    ],
+    "em_ratio": ["steps", "strategies", "sigma_min", "sigma_max"],
+    "gamma_sweep": ["gamma_steps", "gammas", "sigma_min", "sigma_max", "init"],
+    "gamma_star": ["steps", "sigma_min", "sigma_max", "init"],
+    "rho_sweep": ["rho_steps", "rhos", "sigma_min", "sigma_max", "init"],
+    "grids": ["grid_steps", "strategies", "sigma_min", "sigma_max", "init"],
+    "kl_table": [
+        "solver_nfe",
+        "table_nfe",
+        "solvers",
+        "strategies",
+        "sigma_min",
+        "sigma_max",
+        "init",
+    ],
+}
+GAUSSIAN_FIGURES = {
+    "kl_vs_steps": ["kl_vs_steps"],
+    "em_ratio": ["em_ratio"],
+    "gamma": ["gamma_sweep", "gamma_star"],
+    "grids": ["grids"],
+    "rho_sweep": ["rho_sweep"],
+    "solvers": ["kl_table"],
+}
+
+
+def gaussian_outputs():
+    figures = [p for name in GAUSSIAN_FIGURES for p in both(F("gaussian", name))]
+    tables = [
+        p for s in SPECTRA for p in both(F("gaussian", f"kl_table_{s}"), ("csv", "md"))
+    ]
+    return figures + tables

@@ -9,8 +9,7 @@ from diffsched import plots, provenance
 sm = snakemake  # noqa: F821 (snakemake is injected)
 sys.stderr = sys.stdout = open(sm.log[0], "w")
 labels, s, figure = sm.params.labels, sm.params.settings, sm.wildcards.figure
-names = {"kl_vs_steps": ["kl_vs_steps"], "em_ratio": ["em_ratio"], "gamma": ["gamma_sweep", "gamma_star"],
-         "grids": ["grids"], "rho_sweep": ["rho_sweep"], "solvers": ["kl_table"]}[figure]
+names = sm.params.tables
 paths = iter(sm.input)  # expand() order: spectrum-major, then table
 tables = {name: {} for name in names}
 for label in labels.values():
@@ -32,4 +31,4 @@ out = sm.output[0]
 if figure == "gamma":
     plots.gamma(tables["gamma_sweep"], tables["gamma_star"], out, caption)
 else:
-    getattr(plots, figure)(tables[names[0]] if figure != "grids" else tables["grids"], out, caption)
+    getattr(plots, figure)(tables[names[0]], out, caption)
