@@ -39,7 +39,12 @@ rule gaussian_figure:
             table=GAUSSIAN_FIGURES[w.figure],
         ),
     output:
-        both(F("gaussian/{figure}")),
+        F("gaussian/{figure}.pdf"),
+        report(
+            F("gaussian/{figure}.png"),
+            caption="../report/gaussian_figure.rst",
+            category="Gaussian theory",
+        ),
     log:
         R("logs/gaussian/figure_{figure}.log"),
     wildcard_constraints:
@@ -61,7 +66,12 @@ rule gaussian_kl_table:
     input:
         R("gaussian/{spectrum}/kl_table.csv"),
     output:
-        both(F("gaussian/kl_table_{spectrum}"), ("csv", "md")),
+        report(
+            F("gaussian/kl_table_{spectrum}.csv"),
+            caption="../report/gaussian_kl_table.rst",
+            category="Gaussian theory",
+        ),
+        F("gaussian/kl_table_{spectrum}.md"),
     log:
         R("logs/gaussian/kl_table_{spectrum}.log"),
     conda:
