@@ -1,4 +1,4 @@
-"""Atomic ``.npz`` artefacts: arrays plus one JSON metadata record, never half-written.
+"""Atomic artefacts, never half-written: ``.npz`` arrays plus one JSON metadata record, and JSON files.
 
 A file is written to a temporary name in its own directory and moved into place with ``os.replace``
 (atomic on POSIX within one file system), so a reader sees either the old file, the new one, or none.
@@ -14,18 +14,13 @@ from pathlib import Path
 import numpy as np
 
 
-def save(path, meta: dict, **arrays) -> Path:
-    """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` (.npz) atomically."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise ValueError(f"artefact path must end in .npz, got {str(path)!r}")
-    if "meta" in arrays:
-        raise ValueError("'meta' is reserved for the metadata record; rename that array")
+def _atomic(path: Path, write) -> Path:
+    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -33,6 +28,23 @@ def save(path, meta: dict, **arrays) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save(path, meta: dict, **arrays) -> Path:
+    """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` (.npz) atomically."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"artefact path must end in .npz, got {str(path)!r}")
+    if "meta" in arrays:
+        raise ValueError("'meta' is reserved for the metadata record; rename that array")
+    record = np.array(json.dumps(meta, sort_keys=True))
+    return _atomic(path, lambda f: np.savez(f, meta=record, **arrays))
+
+
+def save_json(path, record: dict) -> Path:
+    """Write ``record`` as indented JSON to ``path`` atomically."""
+    text = json.dumps(record, indent=1) + "\n"
+    return _atomic(Path(path), lambda f: f.write(text.encode()))
 
 
 def load(path) -> tuple[dict[str, np.ndarray], dict]:
