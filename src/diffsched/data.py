@@ -106,7 +106,7 @@ def verify(source: Source) -> None:
 
 
 def _source(dataset: str, kind: str, path: Path) -> Source:
-    name, algorithm, checksum, label = ARCHIVES[(dataset, kind)]
+    _, algorithm, checksum, label = ARCHIVES[(dataset, kind)]
     return Source(dataset, kind, Path(path), algorithm, checksum, label)
 
 
@@ -165,7 +165,7 @@ def center_crop_box(width: int, height: int, size: int) -> tuple[int, int, int, 
     """(left, top, right, bottom) of a centred size x size crop, offsets rounded as torchvision's CenterCrop."""
     if not 0 < size <= min(width, height):
         raise ValueError(f"crop {size} does not fit a {width}x{height} image")
-    left, top = int(round((width - size) / 2.0)), int(round((height - size) / 2.0))
+    left, top = round((width - size) / 2.0), round((height - size) / 2.0)
     return left, top, left + size, top + size
 
 

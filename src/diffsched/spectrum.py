@@ -104,9 +104,11 @@ def save(path, spectrum: Spectrum):
                       eigenvectors=spectrum.eigenvectors)
 
 
-def load(path) -> Spectrum:
-    """A spectrum written by :func:`save`."""
-    arrays, meta = store.load(path)
+def load(path, vectors: bool = True) -> Spectrum:
+    """A spectrum written by :func:`save`; ``vectors=False`` skips the (large) eigenvectors (left empty)."""
+    arrays, meta = store.load(path, None if vectors else ["mean", "eigenvalues"])
+    if not vectors:
+        arrays["eigenvectors"] = np.empty((0, 0))
     missing = {"mean", "eigenvalues", "eigenvectors"} - set(arrays)
     if missing:
         raise ValueError(f"{str(path)!r} lacks {sorted(missing)}; it is not a spectrum file")

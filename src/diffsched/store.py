@@ -47,14 +47,17 @@ def save_json(path, record: dict) -> Path:
     return _atomic(Path(path), lambda f: f.write(text.encode()))
 
 
-def load(path) -> tuple[dict[str, np.ndarray], dict]:
-    """The arrays and the metadata record of an artefact written by :func:`save`."""
+def load(path, keys=None) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays (all, or only ``keys``) and the metadata record of an artefact written by :func:`save`."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"artefact {str(path)!r} does not exist; run the step that writes it first")
     with np.load(path, allow_pickle=False) as f:
         if "meta" not in f.files:
             raise ValueError(f"{str(path)!r} has no metadata record; it was not written by diffsched.store.save")
-        arrays = {k: f[k] for k in f.files if k != "meta"}
+        missing = set(keys or ()) - set(f.files)
+        if missing:
+            raise ValueError(f"{str(path)!r} has no array {sorted(missing)}")
+        arrays = {k: f[k] for k in (keys if keys is not None else f.files) if k != "meta"}
         meta = json.loads(str(f["meta"]))
     return arrays, meta
