@@ -1,14 +1,12 @@
 # Canonical uint8 arrays per data set and split: {results}/data/{id}/{split}.npz (diffsched.data).
-import re
-
-
-def data_ids(kind):
-    """Ids in config["data"]["datasets"] that are of data set ``kind`` (cifar10, celeba)."""
-    return [k for k, v in config["data"]["datasets"].items() if v["dataset"] == kind]
-
-
-def data_id_pattern(kind):
-    return "|".join(re.escape(k) for k in data_ids(kind)) or "(?!)"
+# Ids of config["data"]["datasets"] by data set, as wildcard patterns (ids are [A-Za-z0-9_]+, see the schema).
+DATA_ID_PATTERN = {
+    kind: "|".join(
+        k for k, v in config["data"]["datasets"].items() if v["dataset"] == kind
+    )
+    or "(?!)"
+    for kind in ("cifar10", "celeba")
+}
 
 
 rule data_cifar10:
@@ -20,7 +18,7 @@ rule data_cifar10:
     benchmark:
         f"{config['results']}/benchmarks/data/{{name}}.tsv"
     wildcard_constraints:
-        name=data_id_pattern("cifar10"),
+        name=DATA_ID_PATTERN["cifar10"],
     params:
         settings=lambda wc: config["data"]["datasets"][wc.name],
         data=config["data"],
@@ -37,7 +35,7 @@ rule data_celeba:
     benchmark:
         f"{config['results']}/benchmarks/data/{{name}}.tsv"
     wildcard_constraints:
-        name=data_id_pattern("celeba"),
+        name=DATA_ID_PATTERN["celeba"],
     params:
         settings=lambda wc: config["data"]["datasets"][wc.name],
         data=config["data"],

@@ -1,8 +1,8 @@
 # Covariance spectra of the data sets ({results}/spectrum/{id}.npz) and the figure comparing them.
 
 
-def spectrum_outputs():
-    return [f"{config['figures']}/data_spectra.{ext}" for ext in ("pdf", "png")]
+# Final products of this stage, for rule all.
+SPECTRUM_OUTPUTS = [f"{config['figures']}/data_spectra.{ext}" for ext in ("pdf", "png")]
 
 
 rule spectrum:
