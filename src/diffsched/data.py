@@ -4,7 +4,8 @@ Canonical format (one ``.npz`` per split, written atomically by :mod:`diffsched.
 N x H x W x 3 (RGB, HWC), ``labels``, int64 class indices where the data set has them (CIFAR-10, official
 class order airplane..truck), and a metadata record with the source label, the archive's checksum, the
 resolution and the count. Image order is deterministic: the official index order for the official CIFAR-10
-batches, sorted member path otherwise. ``limit`` keeps the first N images of each split in that order.
+batches, sorted member path otherwise. ``limit`` keeps the first N images of each split in that order (for the
+offline CIFAR-10 copy, sorted by class folder, a small limit therefore takes the first classes only).
 
 Sources, per data set: ``official`` (CIFAR-10 python tarball, downloadable; CelebA ``img_align_celeba.zip``,
 given as a path) or ``offline`` (the JPEG q75 copies in ``../shared/data``, see its README). ``auto`` takes an
