@@ -1,0 +1,179 @@
+import hashlib
+import io
+import pickle
+import shutil
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+from diffsched import data, store
+
+OFFLINE = data.DEFAULT_ROOT
+needs_offline = pytest.mark.skipif(
+    not (OFFLINE / "cifar10-jpeg.tar.gz").is_file(), reason=f"offline archives not in {OFFLINE}"
+)
+
+
+def md5(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def png_bytes(array):
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def add_bytes(tar, name, blob):
+    info = tarfile.TarInfo(name)
+    info.size = len(blob)
+    tar.addfile(info, io.BytesIO(blob))
+
+
+@needs_offline
+def test_offline_checksums_pass():
+    for dataset in data.DATASETS:
+        data.verify(data.resolve(dataset, "offline"))
+
+
+@needs_offline
+def test_truncated_archive_fails_before_decoding_and_writes_nothing(tmp_path):
+    good = OFFLINE / "cifar10-jpeg.tar.gz"
+    with open(good, "rb") as f:
+        (tmp_path / good.name).write_bytes(f.read(good.stat().st_size // 2))
+    source = data.resolve("cifar10", "auto", root=tmp_path)
+    assert source.kind == "offline"
+    actual = hashlib.sha256((tmp_path / good.name).read_bytes()).hexdigest()
+    out = tmp_path / "out"
+    with pytest.raises(ValueError) as err:
+        data.prepare(source, out, limit=10)
+    message = str(err.value)
+    assert str(tmp_path / good.name) in message and source.checksum in message and actual in message
+    assert not out.exists()
+
+
+@needs_offline
+def test_cifar10_canonical_arrays_match_direct_decoding(tmp_path):
+    limit = 300
+    paths = data.prepare(data.resolve("cifar10", "offline"), tmp_path, limit=limit)
+    assert set(paths) == {"train", "test"}
+    images, labels, meta = data.load(paths["train"])
+    assert images.shape == (limit, 32, 32, 3) and images.dtype == np.uint8
+    assert labels.shape == (limit,) and labels.dtype == np.int64
+    assert meta["label"] == "CIFAR-10 (JPEG q75 copy)" and meta["count"] == limit
+    assert meta["checksum"] == "sha256:" + data.ARCHIVES[("cifar10", "offline")][2]
+
+    with tarfile.open(OFFLINE / "cifar10-jpeg.tar.gz") as tar:
+        names = sorted(n for n in tar.getnames() if n.startswith("cifar10/train/") and n.endswith(".jpg"))[:limit]
+        direct = np.stack([np.asarray(Image.open(tar.extractfile(n)).convert("RGB")) for n in names])
+    expected_labels = [data.CIFAR10_CLASSES.index(n.split("/")[2]) for n in names]
+    np.testing.assert_array_equal(labels, expected_labels)
+    x, y = images.astype(np.float64), direct.astype(np.float64)
+    np.testing.assert_allclose(x.mean(axis=(0, 1, 2)), y.mean(axis=(0, 1, 2)), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(x.std(axis=(0, 1, 2)), y.std(axis=(0, 1, 2)), rtol=0, atol=1e-9)
+
+
+def test_official_cifar10_batches_become_hwc_in_official_order(tmp_path):
+    rng = np.random.default_rng(0)
+    batches = {}
+    path = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, 4))}
+            batches[name] = batch
+            add_bytes(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch))
+    source = data.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
+    splits = data.read(source, limit=6)
+    train, labels = splits["train"]
+    rows = np.concatenate([batches[f"data_batch_{i}"][b"data"] for i in (1, 2)])[:6]
+    for i in range(6):
+        np.testing.assert_array_equal(train[i], rows[i].reshape(3, 32, 32).transpose(1, 2, 0))
+    np.testing.assert_array_equal(labels, (batches["data_batch_1"][b"labels"] + batches["data_batch_2"][b"labels"])[:6])
+    assert splits["test"][0].shape == (4, 32, 32, 3)
+
+
+def test_celeba_crop_and_resize_match_torchvision(tmp_path):
+    rng = np.random.default_rng(1)
+    full = rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)  # H x W of the aligned images
+    half = rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)
+    zip_path = tmp_path / "img_align_celeba.zip"
+    with zipfile.ZipFile(zip_path, "w") as z:
+        z.writestr("img_align_celeba/000001.jpg", png_bytes(full))  # PNG bytes: lossless, PIL reads by content
+        z.writestr("img_align_celeba/162771.jpg", png_bytes(half))  # validation partition: left out
+    tar_path = tmp_path / "celeba-10k-jpeg.tar.gz"
+    with tarfile.open(tar_path, "w:gz") as tar:
+        add_bytes(tar, "celeba/celebA/000001.jpg", png_bytes(half))
+    official = data.Source("celeba", "official", zip_path, "md5", md5(zip_path), "CelebA (official aligned)")
+    offline = data.Source("celeba", "offline", tar_path, "md5", md5(tar_path), "CelebA 10k subset (JPEG q75 copy)")
+
+    assert data.center_crop_box(178, 218, 140) == (19, 39, 159, 179)
+    for source, array, crop in ((official, full, 140), (offline, half, 70)):
+        image = Image.fromarray(array)
+        cropped = data.read(source, resolution=crop)["train"][0]
+        assert cropped.shape == (1, crop, crop, 3)
+        np.testing.assert_array_equal(cropped[0], np.asarray(TF.center_crop(image, crop)))
+        for res in (32, 64):
+            ref = TF.resize(TF.center_crop(image, crop), [res, res], TF.InterpolationMode.BICUBIC)
+            np.testing.assert_array_equal(data.read(source, resolution=res)["train"][0][0], np.asarray(ref))
+    with pytest.raises(ValueError, match="at most 70"):
+        data.read(offline, resolution=71)
+
+
+@needs_offline
+def test_offline_celeba_subset_at_32_and_64(tmp_path):
+    source = data.resolve("celeba", "offline")
+    for res in (32, 64):
+        images, labels, meta = data.load(data.prepare(source, tmp_path / str(res), resolution=res, limit=4)["train"])
+        assert images.shape == (4, res, res, 3) and images.dtype == np.uint8 and labels is None
+        assert meta["label"] == "CelebA 10k subset (JPEG q75 copy)" and meta["resolution"] == res
+
+
+def test_decoding_failure_leaves_no_output(tmp_path):
+    path = tmp_path / "cifar10-jpeg.tar.gz"
+    good = png_bytes(np.zeros((32, 32, 3), dtype=np.uint8))
+    with tarfile.open(path, "w:gz") as tar:
+        add_bytes(tar, "cifar10/test/cat/0000.jpg", good)
+        add_bytes(tar, "cifar10/train/cat/0000.jpg", good)
+        add_bytes(tar, "cifar10/train/cat/0001.jpg", b"not an image")
+    source = data.Source("cifar10", "offline", path, "md5", md5(path), "test")
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="cannot decode cifar10/train/cat/0001.jpg"):
+        data.prepare(source, out)
+    assert not out.exists()
+
+
+def test_store_failure_leaves_neither_file_nor_temporary(tmp_path, monkeypatch):
+    def broken(f, **arrays):
+        f.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.np, "savez", broken)
+    with pytest.raises(OSError, match="disk full"):
+        store.save(tmp_path / "x.npz", {}, images=np.zeros(3))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_source_selection(tmp_path):
+    official = tmp_path / "cifar-10-python.tar.gz"
+    official.write_bytes(b"x")
+    shutil.copy(official, tmp_path / "cifar10-jpeg.tar.gz")
+    assert data.resolve("cifar10", "auto", root=tmp_path).label == "CIFAR-10 (JPEG q75 copy)"
+    assert data.resolve("cifar10", "auto", root=tmp_path, path=official).label == "CIFAR-10 (official)"
+    assert data.resolve("cifar10", "official", root=tmp_path, path=official).kind == "official"
+    empty = tmp_path / "empty"
+    with pytest.raises(ValueError, match="offline archive .* not found"):
+        data.resolve("celeba", "offline", root=empty)
+    with pytest.raises(ValueError, match="give the path of img_align_celeba.zip"):
+        data.resolve("celeba", "auto", root=empty)
+    with pytest.raises(ValueError, match="unknown data source 'web'"):
+        data.resolve("cifar10", "web")
+
+
+def test_failed_download_suggests_the_offline_copy(tmp_path):
+    with pytest.raises(ValueError, match="could not download .*offline copy"):
+        data.download("http://127.0.0.1:9/cifar-10-python.tar.gz", tmp_path / "c.tar.gz", "md5", "0" * 32, timeout=5)
+    assert list(tmp_path.iterdir()) == []

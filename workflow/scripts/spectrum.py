@@ -1,0 +1,23 @@
+"""Snakemake script (rule spectrum): mean, floored eigenvalues and eigenvectors of a data set's train split."""
+
+from contextlib import redirect_stderr, redirect_stdout
+
+import numpy as np
+
+from diffsched import data, spectrum
+
+KEEP = ("dataset", "split", "label", "archive", "checksum", "resolution", "count")
+
+
+def main(source: str, chunk: int, out_spectrum: str, out_eigenvalues: str) -> None:
+    images, _, meta = data.load(source)
+    spec = spectrum.compute(images, chunk=chunk, meta={k: meta[k] for k in KEEP})
+    spectrum.save(out_spectrum, spec)
+    np.save(out_eigenvalues, spec.eigenvalues)  # for `python -m diffsched grid --eigenvalues`
+    print(f"{meta['label']}: {spec.n_samples} images, {spec.eigenvalues.size} eigenvalues, "
+          f"{spec.n_floored} raised to the floor {spec.floor:.3g}")
+
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
+    main(sm.input[0], sm.params.chunk, sm.output.spectrum, sm.output.eigenvalues)
