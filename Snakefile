@@ -16,8 +16,12 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/gaussian.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/spectrum.smk"
+include: "workflow/rules/ranking.smk"
 
 
 rule all:
     input:
         gaussian_outputs(),
+        rules.ranking_outputs.output,

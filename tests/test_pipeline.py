@@ -36,6 +36,9 @@ def expected_outputs(tmp):
     figures = ["kl_vs_steps", "em_ratio", "gamma", "grids", "rho_sweep", "solvers"]
     paths = [f"gaussian/{f}.{e}" for f in figures for e in ("pdf", "png")]
     paths += [f"gaussian/kl_table_{s}.{e}" for s in ("lowdim", "powerlaw") for e in ("csv", "md")]
+    paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
+    paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
+    paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -46,6 +49,19 @@ def test_every_figure_and_table_is_made(smoke_run):
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (smoke_run / "figures/gaussian/kl_table_powerlaw.md").read_text()
     assert "source: synthetic Gaussian" in table and "**" in table and "kl_optimal" in table
+    picks = (smoke_run / "figures/data/kl_picks.md").read_text()
+    assert "CIFAR-10 (JPEG q75 copy), 32x32 (500 train images)" in picks and "CelebA 10k subset" in picks
+
+
+def test_data_ranking_floor_and_sources(smoke_run):
+    import pandas as pd
+
+    for name, label in [("cifar10", "CIFAR-10 (JPEG q75 copy)"), ("celeba32", "CelebA 10k subset (JPEG q75 copy)")]:
+        table = pd.read_csv(smoke_run / f"figures/data/kl_table_{name}.csv")
+        assert set(table["source"]) == {label}
+        for _, block in table.groupby(["solver", "nfe_budget"]):
+            floor = block[block["schedule"] == "kl_optimal"]["kl_forward"].item()
+            assert (block["kl_forward"] >= floor * (1 - 1e-12)).all() and block["best"].any()
 
 
 def test_second_run_has_nothing_to_do(smoke_run):

@@ -1,4 +1,4 @@
-"""Command line: ``python -m diffsched {grid,kl} ...``; every command prints one JSON object."""
+"""Command line: ``python -m diffsched {grid,kl,recommend} ...``; every command prints one JSON object."""
 
 from __future__ import annotations
 
@@ -76,6 +76,18 @@ def cmd_kl(args) -> dict:
             "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
 
 
+def cmd_recommend(args) -> dict:
+    from diffsched import recommend
+
+    if args.eigenvalues:
+        eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
+    else:
+        eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
+                                                         args.data_root, args.path)
+    result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init)
+    return {"source": source, "dimension": int(eigenvalues.size), **result}
+
+
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
@@ -100,6 +112,21 @@ def parser() -> argparse.ArgumentParser:
     kl.add_argument("--eigenvalues", required=True, help="covariance eigenvalues, a 1-D .npy file")
     kl.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS)
     kl.set_defaults(run=cmd_kl)
+    rec = sub.add_parser("recommend", help="the grid with the lowest exact KL for a data set or spectrum, as JSON")
+    what = rec.add_mutually_exclusive_group(required=True)
+    what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")
+    what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
+    rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
+    rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
+    rec.add_argument("--sigma-min", type=float, default=0.002)
+    rec.add_argument("--sigma-max", type=float, default=80.0)
+    rec.add_argument("--resolution", type=int, default=32, help="image size (CelebA: 32 or 64)")
+    rec.add_argument("--source", default="auto", choices=["auto", "offline", "official"])
+    rec.add_argument("--data-root", help="folder of the offline archives (default ../shared/data)")
+    rec.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
+    rec.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
+    rec.set_defaults(run=cmd_recommend)
     return top
 
 

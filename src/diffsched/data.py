@@ -4,8 +4,8 @@ Canonical format (one ``.npz`` per split, written atomically by :mod:`diffsched.
 N x H x W x 3 (RGB, HWC), ``labels``, int64 class indices where the data set has them (CIFAR-10, official
 class order airplane..truck), and a metadata record with the source label, the archive's checksum, the
 resolution and the count. Image order is deterministic: the official index order for the official CIFAR-10
-batches, sorted member path otherwise. ``limit`` keeps the first N images of each split in that order (for the
-offline CIFAR-10 copy, sorted by class folder, a small limit therefore takes the first classes only).
+batches, sorted member path otherwise. ``limit`` keeps N evenly spaced images of each split in that order, so a
+small subset of the class-sorted offline CIFAR-10 copy still covers every class.
 
 Sources, per data set: ``official`` (CIFAR-10 python tarball, downloadable; CelebA ``img_align_celeba.zip``,
 given as a path) or ``offline`` (the JPEG q75 copies in ``../shared/data``, see its README). ``auto`` takes an
@@ -201,9 +201,16 @@ def _tar_members(path: Path, pattern: str) -> dict[str, bytes]:
     return out
 
 
+def subset(count: int, limit: int | None) -> np.ndarray:
+    """Indices of ``limit`` evenly spaced items out of ``count`` (all of them when limit is None or larger)."""
+    if limit is None or limit >= count:
+        return np.arange(count)
+    return np.floor(np.linspace(0, count - 1, limit) + 0.5).astype(np.int64)  # strictly increasing
+
+
 def _first(names, limit):
     names = sorted(names)
-    return names if limit is None else names[:limit]
+    return [names[i] for i in subset(len(names), limit)]
 
 
 def _cifar10_official(path: Path, limit) -> dict:
@@ -218,7 +225,8 @@ def _cifar10_official(path: Path, limit) -> dict:
             images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
             labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
         images, labels = np.concatenate(images), np.concatenate(labels)
-        out[split] = (np.ascontiguousarray(images[:limit]), labels[:limit])
+        keep = subset(len(labels), limit)
+        out[split] = (np.ascontiguousarray(images[keep]), labels[keep])
     return out
 
 

@@ -125,3 +125,16 @@ def solvers(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
             if ax.get_legend():
                 ax.legend(fontsize=5)
     save(fig, out, caption)
+
+
+def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, caption: str) -> None:
+    """Eigenvalue spectra (log-log) with gamma*^2, the eigenvalue for which gamma* alone is optimal, dashed."""
+    fig, axes = _panels(1, width=6.0, height=4.2)
+    ax = axes[0]
+    for label, (eigenvalues, gamma) in curves.items():
+        (line,) = ax.loglog(np.arange(1, eigenvalues.size + 1), eigenvalues, label=f"{label}: gamma* = {gamma:.3g}")
+        ax.axhline(gamma**2, color=line.get_color(), ls="--", lw=0.8)
+    ax.axhline(floor, color="0.5", ls=":", lw=0.8, label="floor (2/255)^2/12, 8-bit quantisation")
+    ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
+    ax.legend(fontsize=7)
+    save(fig, out, caption)

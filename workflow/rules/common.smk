@@ -22,16 +22,34 @@ def both(stem, extensions=("pdf", "png")):
 
 
 def check_config(cfg):
-    g = cfg["gaussian"]
+    """Checks across keys: noise ranges, strategy names and parameters, data set ids."""
     try:
-        schedules.check_range(1, g["sigma_min"], g["sigma_max"])
-        for label, spec in g["strategies"].items():
+        for section in ("gaussian", "ranking"):
+            schedules.check_range(
+                1, cfg[section]["sigma_min"], cfg[section]["sigma_max"]
+            )
+        for label, spec in cfg["strategies"].items():
             ranking.check_strategy(label, spec)
     except ValueError as err:
-        raise WorkflowError(f"config gaussian: {err}")
+        raise WorkflowError(f"config: {err}")
+    unknown = set(cfg["spectrum"]["datasets"]) - set(cfg["data"]["datasets"])
+    if unknown:
+        raise WorkflowError(
+            f"config spectrum.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"defined: {sorted(cfg['data']['datasets'])}"
+        )
 
 
 check_config(config)
+
+
+def gaussian_settings(keys):
+    """The config slice a Gaussian-study job depends on (strategies and solvers are shared, top level)."""
+    return {
+        k: config[k] if k in ("strategies", "solvers") else config["gaussian"][k]
+        for k in keys
+    }
+
 
 # The Gaussian study: which config keys each table depends on, and which tables each figure draws.
 G = config["gaussian"]
@@ -76,3 +94,14 @@ def gaussian_outputs():
         p for s in SPECTRA for p in both(F("gaussian", f"kl_table_{s}"), ("csv", "md"))
     ]
     return figures + tables
+
+
+# Data sets: ids of config["data"]["datasets"] per kind, as wildcard patterns (ids match [A-Za-z0-9_]+).
+DATA_IDS = {
+    kind: "|".join(
+        k for k, v in config["data"]["datasets"].items() if v["dataset"] == kind
+    )
+    or "(?!)"
+    for kind in ("cifar10", "celeba")
+}
+RANKED = config["spectrum"]["datasets"]

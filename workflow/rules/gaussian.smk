@@ -26,7 +26,7 @@ rule gaussian_table:
     conda:
         "../../environment.yml"
     params:
-        settings=lambda w: {k: G[k] for k in GAUSSIAN_TABLES[w.table]},
+        settings=lambda w: gaussian_settings(GAUSSIAN_TABLES[w.table]),
     script:
         "../scripts/gaussian_table.py"
 
@@ -54,10 +54,9 @@ rule gaussian_figure:
     params:
         tables=lambda w: GAUSSIAN_FIGURES[w.figure],
         labels=lambda w: {s: G["spectra"][s]["label"] for s in SPECTRA},
-        settings=lambda w: {
-            k: G[k]
-            for k in ["sigma_min", "sigma_max", "init", "grid_steps", "solvers"]
-        },
+        settings=lambda w: gaussian_settings(
+            ["sigma_min", "sigma_max", "init", "grid_steps", "solvers"]
+        ),
     script:
         "../scripts/gaussian_figure.py"
 
@@ -78,8 +77,8 @@ rule gaussian_kl_table:
         "../../environment.yml"
     params:
         label=lambda w: G["spectra"][w.spectrum]["label"],
-        settings=lambda w: {
-            k: G[k] for k in ["sigma_min", "sigma_max", "init", "table_nfe"]
-        },
+        settings=lambda w: gaussian_settings(
+            ["sigma_min", "sigma_max", "init", "table_nfe"]
+        ),
     script:
         "../scripts/gaussian_kl_table.py"

@@ -5,6 +5,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import numpy as np
 
 from diffsched import data, spectrum
+from diffsched.atomic import atomic_path
 
 KEEP = ("dataset", "split", "label", "archive", "checksum", "resolution", "count")
 
@@ -13,7 +14,8 @@ def main(source: str, chunk: int, out_spectrum: str, out_eigenvalues: str) -> No
     images, _, meta = data.load(source)
     spec = spectrum.compute(images, chunk=chunk, meta={k: meta[k] for k in KEEP})
     spectrum.save(out_spectrum, spec)
-    np.save(out_eigenvalues, spec.eigenvalues)  # for `python -m diffsched grid --eigenvalues`
+    with atomic_path(out_eigenvalues) as tmp:  # for `python -m diffsched grid --eigenvalues`
+        np.save(tmp, spec.eigenvalues)
     print(f"{meta['label']}: {spec.n_samples} images, {spec.eigenvalues.size} eigenvalues, "
           f"{spec.n_floored} raised to the floor {spec.floor:.3g}")
 

@@ -1,0 +1,55 @@
+# Exact-KL ranking of the strategies on each data spectrum, the figures, and the chosen grids.
+rule ranking_table:
+    input:
+        R("spectrum/{name}.npz"),
+    output:
+        R("ranking/{name}/kl_table.csv"),
+    log:
+        R("logs/ranking/{name}.log"),
+    benchmark:
+        R("benchmarks/ranking/{name}.tsv")
+    conda:
+        "../../environment.yml"
+    params:
+        strategies=config["strategies"],
+        solvers=config["solvers"],
+        ranking=config["ranking"],
+    script:
+        "../scripts/ranking_table.py"
+
+
+rule ranking_outputs:
+    input:
+        tables=expand(R("ranking/{name}/kl_table.csv"), name=RANKED),
+        spectra=expand(R("spectrum/{name}.npz"), name=RANKED),
+    output:
+        spectra_pdf=F("data/spectra.pdf"),
+        spectra_png=report(
+            F("data/spectra.png"),
+            caption="../report/data_spectra.rst",
+            category="Data spectra and KL choices",
+        ),
+        kl_pdf=F("data/kl_vs_nfe.pdf"),
+        kl_png=report(
+            F("data/kl_vs_nfe.png"),
+            caption="../report/data_kl_vs_nfe.rst",
+            category="Data spectra and KL choices",
+        ),
+        picks_csv=report(
+            F("data/kl_picks.csv"),
+            caption="../report/data_kl_picks.rst",
+            category="Data spectra and KL choices",
+        ),
+        picks_md=F("data/kl_picks.md"),
+        tables=expand(F("data/kl_table_{name}.{ext}"), name=RANKED, ext=("csv", "md")),
+        grids=expand(F("data/chosen_grids_{name}.json"), name=RANKED),
+    log:
+        R("logs/ranking/outputs.log"),
+    conda:
+        "../../environment.yml"
+    params:
+        names=RANKED,
+        ranking=config["ranking"],
+        solvers=config["solvers"],
+    script:
+        "../scripts/ranking_outputs.py"

@@ -1,0 +1,76 @@
+"""Snakemake script (rule ranking_outputs): spectra figure, KL-vs-NFE figure, per-data-set tables, the
+strategy the KL picks at each NFE, and the chosen grids exported for diffusers / k-diffusion."""
+
+from contextlib import redirect_stderr, redirect_stdout
+
+import numpy as np
+import pandas as pd
+
+from diffsched import export, gaussian, plots, provenance, ranking, spectrum, store
+from diffsched.atomic import atomic_path, write_text
+
+
+def picks(table: pd.DataFrame) -> pd.DataFrame:
+    """Per data set, solver and NFE: the strategy with the lowest KL (floor excluded) and the floor's KL."""
+    rows = []
+    for (name, solver, budget), block in table.groupby(["dataset", "solver", "nfe_budget"], sort=False):
+        others = block[block["schedule"] != ranking.FLOOR].sort_values("kl_forward")
+        floor = block[block["schedule"] == ranking.FLOOR]
+        best = others.iloc[0]
+        rows.append({"dataset": name, "source": best["source"], "solver": solver, "nfe_budget": budget,
+                     "nfe": best["nfe"], "picked": best["strategy"], "kl_forward": best["kl_forward"],
+                     "runner_up": others.iloc[1]["strategy"] if len(others) > 1 else "",
+                     "runner_up_kl": others.iloc[1]["kl_forward"] if len(others) > 1 else np.nan,
+                     "floor_kl": floor["kl_forward"].min() if len(floor) else np.nan, "sigmas": best["sigmas"]})
+    return pd.DataFrame(rows)
+
+
+def main(sm) -> None:
+    r, names = sm.params.ranking, sm.params.names
+    tables = {name: pd.read_csv(path) for name, path in zip(names, sm.input.tables)}
+    specs = {name: spectrum.load(path, vectors=False) for name, path in zip(names, sm.input.spectra)}
+    labels = {n: f"{s.meta['label']}, {s.meta['resolution']}x{s.meta['resolution']}" for n, s in specs.items()}
+    facts = dict(source="; ".join(f"{labels[n]} ({specs[n].n_samples} train images)" for n in names),
+                 samples="none (exact Gaussian KL from the data covariance)", nfe=", ".join(map(str, r["nfe"])),
+                 sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", start=r["init"], seed="none (no random draws)")
+
+    gammas = {n: gaussian.gamma_star(s.eigenvalues, r["gamma_star_nfe"], r["sigma_min"], r["sigma_max"])
+              for n, s in specs.items()}
+    plots.spectra({labels[n]: (specs[n].eigenvalues, gammas[n]) for n in names}, spectrum.QUANTISATION_FLOOR,
+                  sm.output.spectra_pdf, provenance.caption(
+                      f"Covariance spectra of the data (pixels in [-1, 1]), eigenvalues floored at 8-bit "
+                      f"quantisation noise; dashed: gamma*^2 for euler at n = {r['gamma_star_nfe']}",
+                      **{**facts, "nfe": r["gamma_star_nfe"]}))
+    plots.solvers({labels[n]: tables[n] for n in names}, sm.output.kl_pdf, provenance.caption(
+        "Exact Gaussian KL against NFE for each strategy and solver, from each data set's covariance",
+        solver=", ".join(sm.params.solvers), **facts))
+
+    for name, md_path, csv_path in zip(names, sm.output.tables[1::2], sm.output.tables[0::2]):
+        caption = provenance.caption(f"Exact KL(source || output) per strategy and NFE, {labels[name]}",
+                                     **{**facts, "source": f"{labels[name]} ({specs[name].n_samples} train images)"})
+        with atomic_path(csv_path) as tmp:
+            tables[name].to_csv(tmp, index=False)
+        write_text(md_path, ranking.to_markdown(tables[name], caption) + "\n")
+
+    chosen = picks(pd.concat(tables.values(), ignore_index=True))
+    with atomic_path(sm.output.picks_csv) as tmp:
+        chosen.to_csv(tmp, index=False)
+    wide = chosen.pivot_table(index=["dataset", "solver"], columns="nfe_budget", values="picked", aggfunc="first")
+    lines = [provenance.caption("The strategy with the lowest exact KL at each NFE (finite-N optimum excluded)",
+                                **facts), "", "| data set | solver | " + " | ".join(f"NFE {c}" for c in wide.columns)
+             + " |", "|" + "---|" * (len(wide.columns) + 2)]
+    lines += [f"| {d} | {s} | " + " | ".join(row) + " |" for (d, s), row in wide.iterrows()]
+    write_text(sm.output.picks_md, "\n".join(lines) + "\n")
+
+    for name, path in zip(names, sm.output.grids):
+        mine = chosen[chosen["dataset"] == name]
+        records = {f"{row.solver}/nfe{row.nfe_budget}": export.grid_record(
+            [float(v) for v in row.sigmas.split()], dataset=name, source=labels[name], solver=row.solver,
+            nfe=int(row.nfe), strategy=row.picked, kl_forward=row.kl_forward) for row in mine.itertuples()}
+        store.save_json(path, {"caption": provenance.caption(f"Chosen grids for {labels[name]}", **facts),
+                               "grids": records})
+
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
+    main(sm)
