@@ -81,10 +81,11 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
 
 @pytest.mark.parametrize("overlay,message", [
     ("gaussian:\n  sigma_min: small\n", "sigma_min"),
-    ("gaussian:\n  solvers: [euler, rk45]\n", "rk45"),
+    ("solvers: [euler, rk45]\n", "rk45"),
     ("seed: -3\n", "seed"),
     ("gaussian:\n  sigma_min: 100.0\n", "sigma_min must be smaller than sigma_max"),
-    ("gaussian:\n  strategies:\n    mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
+    ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
+    ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     bad = tmp_path / "bad.yaml"
@@ -124,3 +125,19 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_one(smoke_run, tmp_path
     for ref in (smoke_run / "figures").rglob("*"):
         if ref.suffix in (".csv", ".md"):
             assert (tmp_path / "figures" / ref.relative_to(smoke_run / "figures")).read_text() == ref.read_text()
+
+
+def test_provenance_walks_a_figure_back_to_the_archive_checksum(smoke_run):
+    figure = smoke_run / "figures/data/spectra.pdf"
+    run = subprocess.run([sys.executable, "-m", "diffsched", "provenance", str(figure), "--results",
+                          str(smoke_run / "results")], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    text = run.stdout
+    checksum = "7854ea059adc7729ab5267c5269ccc01e6eaeea6549d5f3c834c106bae86e8ee"  # ../shared/data/SHA256SUMS
+    assert f"cifar10-jpeg.tar.gz  sha256:{checksum}" in text
+    for rule in ("rule ranking_outputs", "rule spectrum", "rule data_cifar10", "rule data_celeba"):
+        assert rule in text
+    assert "seed 0" in text and "config slice sha256:" in text and "git " in text
+    missing = subprocess.run([sys.executable, "-m", "diffsched", "provenance", "nothing.pdf"], cwd=REPO,
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "no provenance record" in missing.stderr

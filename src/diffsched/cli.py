@@ -1,4 +1,4 @@
-"""Command line: ``python -m diffsched {grid,kl,recommend} ...``; every command prints one JSON object."""
+"""Command line: ``python -m diffsched {grid,kl,recommend,provenance} ...``; each prints JSON (provenance: text)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,19 @@ def cmd_recommend(args) -> dict:
     return {"source": source, "dimension": int(eigenvalues.size), **result}
 
 
+def cmd_provenance(args) -> dict:
+    from diffsched import provenance
+
+    if not provenance.record_path(args.results, args.artefact).is_file():
+        raise ValueError(f"no provenance record for {args.artefact!r} under {args.results}/provenance; is it a "
+                         "workflow output, and is --results the run's results folder?")
+    tree = provenance.chain(args.artefact, args.results)
+    if not args.json:
+        print("\n".join(provenance.render(tree)))
+        return {}
+    return tree
+
+
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
@@ -127,17 +140,24 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
     rec.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
     rec.set_defaults(run=cmd_recommend)
+    prov = sub.add_parser("provenance", help="walk a workflow artefact back to its data and config")
+    prov.add_argument("artefact", help="a file the workflow wrote, e.g. figures/data/spectra.pdf")
+    prov.add_argument("--results", default="results", help="the run's results folder (config key results)")
+    prov.add_argument("--json", action="store_true", help="print the whole tree as JSON")
+    prov.set_defaults(run=cmd_provenance)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        solvers.get(args.solver)
+        if hasattr(args, "solver"):
+            solvers.get(args.solver)
         result = args.run(args)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    json.dump(result, sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    if result:
+        json.dump(result, sys.stdout, indent=1)
+        sys.stdout.write("\n")
     return 0

@@ -1,31 +1,33 @@
-"""Compute one exact-KL table of the Gaussian study for one spectrum."""
-
-import sys
+"""Snakemake script (rule gaussian_table): one exact-KL table of the Gaussian study for one spectrum."""
 
 import numpy as np
 
-from diffsched import gaussian_study, ranking
+from diffsched import gaussian_study, provenance, ranking
 from diffsched.atomic import atomic_path
 
-sm = snakemake  # noqa: F821 (snakemake is injected)
-sys.stderr = sys.stdout = open(sm.log[0], "w")
-s = sm.params.settings
-lam = np.load(sm.input[0])
-ends = (s["sigma_min"], s["sigma_max"])
-TABLES = {
-    "kl_vs_steps": lambda: gaussian_study.kl_vs_steps(lam, s["strategies"], s["steps"], *ends,
-                                                      s["max_steps_optimal"], s["init"]),
-    "em_ratio": lambda: gaussian_study.em_ratio(lam, s["strategies"], s["steps"], *ends),
-    "gamma_sweep": lambda: gaussian_study.gamma_sweep(
-        lam, s["gamma_steps"], np.geomspace(s["gammas"]["min"], s["gammas"]["max"], s["gammas"]["points"]), *ends,
-        init=s["init"]),
-    "gamma_star": lambda: gaussian_study.gamma_star(lam, s["steps"], *ends, init=s["init"]),
-    "rho_sweep": lambda: gaussian_study.rho_sweep(lam, s["rho_steps"], s["rhos"], *ends, init=s["init"]),
-    "grids": lambda: gaussian_study.grids(lam, s["strategies"], s["grid_steps"], *ends, s["init"]),
-    "kl_table": lambda: ranking.kl_table(lam, s["strategies"], sorted(set(s["solver_nfe"]) | set(s["table_nfe"])),
-                                         s["solvers"], *ends, s["init"]),
-}
-table = TABLES[sm.wildcards.table]()
-with atomic_path(sm.output[0]) as tmp:
-    table.to_csv(tmp, index=False)
-print(f"{len(table)} rows")
+
+def main(path: str, table: str, s: dict, out: str) -> None:
+    lam = np.load(path)
+    ends = (s["sigma_min"], s["sigma_max"])
+    tables = {
+        "kl_vs_steps": lambda: gaussian_study.kl_vs_steps(lam, s["strategies"], s["steps"], *ends,
+                                                          s["max_steps_optimal"], s["init"]),
+        "em_ratio": lambda: gaussian_study.em_ratio(lam, s["strategies"], s["steps"], *ends),
+        "gamma_sweep": lambda: gaussian_study.gamma_sweep(
+            lam, s["gamma_steps"], np.geomspace(s["gammas"]["min"], s["gammas"]["max"], s["gammas"]["points"]),
+            *ends, init=s["init"]),
+        "gamma_star": lambda: gaussian_study.gamma_star(lam, s["steps"], *ends, init=s["init"]),
+        "rho_sweep": lambda: gaussian_study.rho_sweep(lam, s["rho_steps"], s["rhos"], *ends, init=s["init"]),
+        "grids": lambda: gaussian_study.grids(lam, s["strategies"], s["grid_steps"], *ends, s["init"]),
+        "kl_table": lambda: ranking.kl_table(lam, s["strategies"], sorted(set(s["solver_nfe"]) | set(s["table_nfe"])),
+                                             s["solvers"], *ends, s["init"]),
+    }
+    result = tables[table]()
+    with atomic_path(out) as tmp:
+        result.to_csv(tmp, index=False)
+    print(f"{table}: {len(result)} rows")
+
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with provenance.job(sm):
+    main(sm.input[0], sm.wildcards.table, sm.params.settings, sm.output[0])

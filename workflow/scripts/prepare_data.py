@@ -1,19 +1,19 @@
 """Snakemake script (rules data_cifar10, data_celeba): write the canonical arrays of one data set."""
 
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-from diffsched import data
+from diffsched import data, provenance
 
 
-def main(settings: dict, cfg: dict, download_dir: str, out_train: str) -> None:
+def main(settings: dict, cfg: dict, download_dir: str, out_train: str) -> dict:
     source = data.resolve(settings["dataset"], cfg["source"], root=cfg["root"], path=settings["path"],
                           download_dir=download_dir)
     print(f"source: {source.label} ({source.path})")
     for split, path in data.prepare(source, Path(out_train).parent, settings["resolution"], cfg["limit"]).items():
         print(f"{split}: {data.load(path)[0].shape} -> {path}")
+    return {str(source.path): f"{source.algorithm}:{source.checksum}"}
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
-    main(sm.params.settings, sm.params.data, sm.params.download_dir, sm.output.train)
+with provenance.job(sm) as extra:
+    extra["sources"] = main(sm.params.settings, sm.params.data, sm.params.download_dir, sm.output.train)

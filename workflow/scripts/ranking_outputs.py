@@ -1,8 +1,6 @@
 """Snakemake script (rule ranking_outputs): spectra figure, KL-vs-NFE figure, per-data-set tables, the
 strategy the KL picks at each NFE, and the chosen grids exported for diffusers / k-diffusion."""
 
-from contextlib import redirect_stderr, redirect_stdout
-
 import numpy as np
 import pandas as pd
 
@@ -72,5 +70,5 @@ def main(sm) -> None:
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
+with provenance.job(sm):
     main(sm)

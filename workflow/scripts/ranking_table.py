@@ -1,8 +1,6 @@
 """Snakemake script (rule ranking_table): exact KL of every strategy, solver and NFE for one data spectrum."""
 
-from contextlib import redirect_stderr, redirect_stdout
-
-from diffsched import ranking, spectrum
+from diffsched import provenance, ranking, spectrum
 from diffsched.atomic import atomic_path
 
 
@@ -20,5 +18,5 @@ def main(path: str, name: str, strategies: dict, solvers: list, r: dict, out: st
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
+with provenance.job(sm):
     main(sm.input[0], sm.wildcards.name, sm.params.strategies, sm.params.solvers, sm.params.ranking, sm.output[0])

@@ -1,10 +1,8 @@
 """Snakemake script (rule spectrum): mean, floored eigenvalues and eigenvectors of a data set's train split."""
 
-from contextlib import redirect_stderr, redirect_stdout
-
 import numpy as np
 
-from diffsched import data, spectrum
+from diffsched import data, provenance, spectrum
 from diffsched.atomic import atomic_path
 
 KEEP = ("dataset", "split", "label", "archive", "checksum", "resolution", "count")
@@ -21,5 +19,5 @@ def main(source: str, chunk: int, out_spectrum: str, out_eigenvalues: str) -> No
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):
+with provenance.job(sm):
     main(sm.input[0], sm.params.chunk, sm.output.spectrum, sm.output.eigenvalues)
