@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: env run smoke test test-fast bench lint clean
+.PHONY: env run smoke test test-fast test-slurm bench lint clean
 
 env: $(STAMP)
 
@@ -24,6 +24,9 @@ smoke: env  ## a tiny end-to-end run into results/smoke and figures/smoke
 
 test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
 	$(BIN)/python -m pytest -q
+
+test-slurm: env  ## profiles/slurm on a real one-node SLURM cluster on localhost (root; apt-installs slurm; ~5 min)
+	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh
 
 bench: env
 	$(BIN)/python benchmarks/run.py
