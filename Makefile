@@ -34,7 +34,7 @@ bench: env
 lint: env
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks workflow/scripts
 
 clean:
 	rm -rf results figures .snakemake
