@@ -101,6 +101,13 @@ def test_cache_returns_identical_grids_without_recomputation(method, tmp_path):
     np.testing.assert_array_equal(search.METHODS[method](Oracle(LAM), x, 4, SMIN, SMAX, teacher_steps=30), first)
 
 
+def test_a_broken_cache_file_is_named(tmp_path):
+    path = tmp_path / "grids.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="grids.json' is not a JSON object"):
+        search.cached_grid("gits", Oracle(LAM), start(LAM), 3, denoiser_id="g", cache=path, teacher_steps=10)
+
+
 @pytest.mark.parametrize(
     "call,message",
     [

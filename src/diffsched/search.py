@@ -197,6 +197,16 @@ def clear_memo() -> None:
     _MEMO.clear()
 
 
+def _read_cache(path) -> dict:
+    try:
+        stored = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"grid cache {str(path)!r} is not JSON ({err}); delete it to recompute") from None
+    if not isinstance(stored, dict):
+        raise ValueError(f"grid cache {str(path)!r} is not a JSON object of key -> sigmas; delete it to recompute")
+    return stored
+
+
 def cached_grid(method: str, denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0,
                 denoiser_id: str | None = None, cache=None, **params) -> np.ndarray:
     """The ``method`` grid ('gits' or 'dmn'), computed once per denoiser and settings.
@@ -213,7 +223,7 @@ def cached_grid(method: str, denoiser, x_batch, n: int, sigma_min: float = 0.002
         return METHODS[method](denoiser, x_batch, n, sigma_min, sigma_max, **params)
     key = cache_key(method, denoiser_id, x_batch, n, sigma_min, sigma_max, **params)
     if key not in _MEMO:
-        stored = json.loads(Path(cache).read_text()) if cache is not None and Path(cache).is_file() else {}
+        stored = _read_cache(cache) if cache is not None and Path(cache).is_file() else {}
         if key in stored:
             _MEMO[key] = np.asarray(stored[key], dtype=np.float64)
         else:
