@@ -59,7 +59,7 @@ def teacher_trajectory(denoiser, x_batch, teacher_sigmas) -> list:
 def shortest_path(cost, jumps: int) -> list[int]:
     """Node indices 0 = p_0 < p_1 < ... < p_jumps = T - 1 minimising sum_k cost[p_k, p_(k+1)].
 
-    Dynamic programming over the number of jumps made (Chen et al. 2024, GITS, Sec. 4.2): O(jumps T^2).
+    Dynamic programming over the number of jumps made (Chen et al. 2024, GITS): O(jumps T^2).
     Only entries above the diagonal are used; ties go to the smaller index.
     """
     c = np.asarray(cost, dtype=np.float64)
@@ -147,9 +147,9 @@ def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: flo
 
     This is the objective of Xue et al. 2024 ("Accelerating Diffusion Sampling with Optimized Time Steps",
     CVPR; DM-NonUniform), the distance between the ODE solution and the solver's approximation, evaluated with
-    the denoiser on a small batch instead of their model-free bound (as Tong et al. 2024, LD3, do). Log-sigma
-    decrements are a softmax (as :func:`gaussian.kl_optimal_grid`), started from EDM; L-BFGS-B on the log
-    error with central differences of relative step 1e-3, coarse enough for float32 networks. Never worse
+    the denoiser on a small batch (as Tong et al. 2024, LD3, do) instead of their surrogate without model calls.
+    Log-sigma decrements are a softmax (as :func:`gaussian.kl_optimal_grid`), started from EDM; L-BFGS-B on the
+    log error with central differences of relative step 1e-3, coarse enough for float32 networks. Never worse
     than the EDM start.
     """
     _check(denoiser, x_batch, n, sigma_min, sigma_max, solver, teacher, teacher_steps)
