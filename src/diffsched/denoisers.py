@@ -78,7 +78,7 @@ class _Oracle:
 
     def _check_input(self, x) -> torch.Tensor:
         if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.dim:
-            what = f"shape {tuple(x.shape)}" if hasattr(x, "shape") else type(x).__name__
+            what = f"shape {tuple(x.shape)}" if torch.is_tensor(x) else f"a {type(x).__name__}"
             raise ValueError(f"x must be a torch tensor of shape (batch, {self.dim}), got {what}; "
                              f"flatten (B, 3, H, W) images with denoisers.from_images")
         if x.dtype != self.dtype:
