@@ -253,3 +253,17 @@ def test_bad_inputs_name_the_problem():
         denoisers.EmpiricalDenoiser(np.zeros((2, 3)), dtype=torch.float16)
     with pytest.raises(ValueError, match="weights"):
         denoisers.GaussianMixtureDenoiser([0.0], mean[None], lam[None], vectors[None])
+
+
+def test_gaussian_from_spectrum_is_the_model_of_the_images():
+    rng = np.random.default_rng(14)
+    images = rng.integers(0, 256, (40, 2, 2, 3), dtype=np.uint8)
+    spec = spectrum.compute(images, chunk=16)
+    oracle = denoisers.GaussianDenoiser.from_spectrum(spec)
+    flat = spectrum.scale(images)
+    x = rng.uniform(-1, 1, (3, 12))
+    np.testing.assert_allclose(oracle(torch.from_numpy(x), 0.2).numpy(),
+                               posterior_mean(x, flat.mean(axis=0), np.cov(flat, rowvar=False), 0.2), atol=1e-12)
+    spec.eigenvectors = np.empty((0, 0))
+    with pytest.raises(ValueError, match="vectors=True"):
+        denoisers.GaussianDenoiser.from_spectrum(spec)
