@@ -19,9 +19,15 @@ include: "workflow/rules/gaussian.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/spectrum.smk"
 include: "workflow/rules/ranking.smk"
+include: "workflow/rules/sweep.smk"
+
+
+localrules:
+    all,
 
 
 rule all:
     input:
         gaussian_outputs(),
         rules.ranking_outputs.output,
+        rules.sweep_outputs.output,

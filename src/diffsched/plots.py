@@ -138,3 +138,50 @@ def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, capt
     ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
     ax.legend(fontsize=7)
     save(fig, out, caption)
+
+
+def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
+    """Spearman and Kendall rank correlation of KL and FID per oracle, solver and NFE."""
+    long = table.melt(id_vars=["denoiser", "solver", "nfe_budget"], value_vars=["spearman", "kendall"],
+                      var_name="statistic", value_name="correlation")
+    long["cell"] = long["denoiser"] + " / " + long["solver"]
+    fig, axes = _panels(2, width=4.4)
+    for ax, stat in zip(axes, ["spearman", "kendall"]):
+        sns.barplot(long[long["statistic"] == stat], x="nfe_budget", y="correlation", hue="cell", ax=ax)
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set(ylim=(-1, 1), xlabel="NFE", ylabel=f"{stat} (KL vs FID)", title=stat)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def fid_vs_nfe(table: pd.DataFrame, out, caption: str) -> None:
+    """FID against NFE per strategy, one panel per oracle and solver."""
+    cells = list(dict.fromkeys(zip(table["denoiser"], table["solver"])))
+    fig, axes = _panels(len(cells), width=4.2)
+    for ax, (denoiser, solver) in zip(axes, cells):
+        part = table[(table["denoiser"] == denoiser) & (table["solver"] == solver)]
+        sns.lineplot(part, x="nfe", y="fid", hue="strategy", marker="o", markersize=3, errorbar="sd", ax=ax)
+        ax.set(yscale="log", xlabel="NFE", ylabel="FID", title=f"{denoiser} oracle, {solver}")
+        ax.legend(fontsize=5)
+    save(fig, out, caption)
+
+
+def sample_grid(panels: dict, out, caption: str) -> None:
+    """Images per (oracle, strategy, NFE): strategies as rows, (oracle, NFE) as columns, a strip each."""
+    columns = sorted({(d, n) for d, _, n in panels}, key=lambda c: (c[0], c[1]))
+    rows = list(dict.fromkeys(s for _, s, _ in panels))
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(1.9 * len(columns), 0.55 * len(rows) + 1.2),
+                             squeeze=False)
+    for i, strategy in enumerate(rows):
+        for j, (denoiser, nfe) in enumerate(columns):
+            ax = axes[i][j]
+            images = panels.get((denoiser, strategy, nfe))
+            if images is not None:
+                ax.imshow(np.concatenate(list(images), axis=1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"{denoiser}\nNFE {nfe}", fontsize=7)
+            if j == 0:
+                ax.set_ylabel(strategy, fontsize=6, rotation=0, ha="right", va="center")
+    save(fig, out, caption)

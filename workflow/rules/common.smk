@@ -3,7 +3,7 @@ import os
 
 from snakemake.exceptions import WorkflowError
 
-from diffsched import ranking, schedules
+from diffsched import ranking, schedules, sweep
 
 
 def R(*parts):
@@ -32,10 +32,30 @@ def check_config(cfg):
             ranking.check_strategy(label, spec)
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
-    unknown = set(cfg["spectrum"]["datasets"]) - set(cfg["data"]["datasets"])
+    sw = cfg["sweep"]
+    unknown = set(sw["strategies"]) - set(cfg["strategies"])
     if unknown:
         raise WorkflowError(
-            f"config spectrum.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"config sweep.strategies names {sorted(unknown)}, which strategies does not define; "
+            f"defined: {sorted(cfg['strategies'])}"
+        )
+    if "mixture" in sw["denoisers"]:
+        unlabelled = [
+            d
+            for d in sw["datasets"]
+            if cfg["data"]["datasets"].get(d, {}).get("dataset") != "cifar10"
+        ]
+        if unlabelled:
+            raise WorkflowError(
+                f"config sweep: the mixture oracle needs class labels, which {unlabelled} lack; "
+                "drop mixture from sweep.denoisers or those data sets from sweep.datasets"
+            )
+    unknown = (set(cfg["spectrum"]["datasets"]) | set(sw["datasets"])) - set(
+        cfg["data"]["datasets"]
+    )
+    if unknown:
+        raise WorkflowError(
+            f"config spectrum.datasets or sweep.datasets names {sorted(unknown)}, which data.datasets does not define; "
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
 

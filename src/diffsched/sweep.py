@@ -1,0 +1,92 @@
+"""The low-NFE sweep: exact-score oracles x solver x strategy x NFE -> samples -> FID, KID, precision, recall.
+
+With an oracle denoiser the score is exact, so the sample quality measures the discretization error alone
+(arXiv 2601.13602's test on real images, without network error). Every strategy of a cell samples from the
+same start states, and its grid's exact Gaussian KL (from the data covariance) is stored beside the samples,
+so the KL's prediction and the measured FID can be rank-correlated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+
+from diffsched import data, denoisers, gaussian, ranking, search, solvers, spectrum
+
+ORACLES = ("gaussian", "mixture", "empirical")
+
+
+def oracle(kind: str, spectrum_path, train_path, empirical_images: int | None = None):
+    """An exact-score denoiser of the data: its Gaussian model, its class-conditional Gaussian mixture, or the
+    empirical optimum of (an evenly spaced subset of) its training images."""
+    if kind == "gaussian":
+        return denoisers.GaussianDenoiser.from_spectrum(spectrum.load(spectrum_path))
+    images, labels, _ = data.load(train_path)
+    if kind == "mixture":
+        if labels is None:
+            raise ValueError("the class-conditional mixture needs labels; this data set has none (use CIFAR-10)")
+        return denoisers.GaussianMixtureDenoiser.fit(images, labels)
+    if kind == "empirical":
+        return denoisers.EmpiricalDenoiser.fit(images[data.subset(len(images), empirical_images)])
+    raise ValueError(f"unknown oracle {kind!r}; valid: {', '.join(ORACLES)}")
+
+
+def generator(seed: int, *names) -> torch.Generator:
+    """A torch generator seeded by the run seed and the names of what it draws (stable across runs and hosts)."""
+    digest = hashlib.sha256("/".join(map(str, (seed, *names))).encode()).hexdigest()
+    return torch.Generator().manual_seed(int(digest[:15], 16))
+
+
+def grids(strategies: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str, init: str,
+          denoiser, search_states) -> dict[str, np.ndarray]:
+    """The n-step grid of every strategy; the search baselines (gits, dmn) run ``denoiser`` on ``search_states``."""
+    out = {}
+    for label, spec in strategies.items():
+        if spec["schedule"] in search.METHODS:
+            out[label] = search.cached_grid(spec["schedule"], denoiser, search_states, n, sigma_min, sigma_max,
+                                            solver=solver, **spec.get("params", {}))
+        else:
+            out[label] = ranking.strategy_grid(spec, n, sigma_min, sigma_max, eigenvalues, solver, init)
+    return out
+
+
+def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, batch: int = 256) -> np.ndarray:
+    """Run ``solver`` from ``start`` on ``grid`` in batches; uint8 images N x H x W x 3 (clipped to [-1, 1])."""
+    out = []
+    for x in torch.split(start, batch):
+        with torch.inference_mode():
+            x0 = solvers.get(solver)(denoiser, x, grid)
+        out.append(denoisers.to_uint8(denoisers.to_images(x0, resolution)).permute(0, 2, 3, 1).numpy())
+    return np.concatenate(out)
+
+
+def kl_of_grids(eigenvalues, named_grids: dict, solver: str, init: str) -> dict[str, float]:
+    """Exact Gaussian KL(source || output) of each grid for the data spectrum."""
+    return {k: gaussian.kl_divergence(eigenvalues, g, solver, init) for k, g in named_grids.items()}
+
+
+def rank_correlation(table: pd.DataFrame, by=("dataset", "denoiser", "solver", "nfe_budget"),
+                     predicted: str = "kl_forward", measured: str = "fid") -> pd.DataFrame:
+    """Spearman and Kendall rank correlation between the KL's prediction and the measured metric, per group
+    (seeds averaged first)."""
+    rows = []
+    mean = table.groupby([*by, "strategy"], as_index=False)[[predicted, measured]].mean()
+    for key, block in mean.groupby(list(by)):
+        rho = stats.spearmanr(block[predicted], block[measured]).statistic
+        tau = stats.kendalltau(block[predicted], block[measured]).statistic
+        rows.append({**dict(zip(by, key)), "strategies": len(block), "spearman": rho, "kendall": tau,
+                     "kl_pick": block.loc[block[predicted].idxmin(), "strategy"],
+                     "fid_pick": block.loc[block[measured].idxmin(), "strategy"]})
+    return pd.DataFrame(rows)
+
+
+def seed_spread(table: pd.DataFrame, by=("dataset", "denoiser", "solver", "nfe_budget", "strategy"),
+                measured: str = "fid") -> pd.DataFrame:
+    """Mean and standard deviation of the metric over seeds: the FID's sampling error for each cell."""
+    grouped = table.groupby(list(by))[measured]
+    return grouped.agg(["mean", "std", "count"]).reset_index().rename(
+        columns={"mean": f"{measured}_mean", "std": f"{measured}_std", "count": "seeds"})

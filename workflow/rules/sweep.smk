@@ -1,0 +1,131 @@
+# The low-NFE sweep with exact-score oracles: samples per cell, their metrics, then tables and figures.
+SW = config["sweep"]
+
+
+rule sweep_samples:
+    input:
+        spectrum=R("spectrum/{dataset}.npz"),
+        train=R("data/{dataset}/train.npz"),
+    output:
+        R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
+    log:
+        R("logs/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.log"),
+    benchmark:
+        R("benchmarks/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.tsv")
+    wildcard_constraints:
+        denoiser="|".join(sweep.ORACLES),
+        nfe=r"\d+",
+        seed=r"\d+",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    params:
+        strategies={
+            **{k: config["strategies"][k] for k in SW["strategies"]},
+            **SW["search"],
+        },
+        settings={k: SW[k] for k in ("samples", "search_batch", "empirical_images")},
+        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max", "init")},
+    script:
+        "../scripts/sweep_samples.py"
+
+
+rule sweep_reference:
+    input:
+        spectrum=R("spectrum/{dataset}.npz"),
+        train=R("data/{dataset}/train.npz"),
+    output:
+        R("sweep/{dataset}/{denoiser}/reference.npz"),
+    log:
+        R("logs/sweep/{dataset}/{denoiser}/reference.log"),
+    wildcard_constraints:
+        denoiser="|".join(sweep.ORACLES),
+    conda:
+        "../../environment.yml"
+    params:
+        images=SW["reference"],
+        seed=config["seed"],
+    script:
+        "../scripts/sweep_reference.py"
+
+
+rule sweep_metrics:
+    input:
+        samples=R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
+        reference=R("sweep/{dataset}/{denoiser}/reference.npz"),
+    output:
+        R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
+    log:
+        R("logs/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.log"),
+    benchmark:
+        R(
+            "benchmarks/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.tsv"
+        )
+    wildcard_constraints:
+        nfe=r"\d+",
+        seed=r"\d+",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    params:
+        metrics=SW["metrics"],
+        cache=R("cache/weights"),
+    script:
+        "../scripts/sweep_metrics.py"
+
+
+rule sweep_outputs:
+    input:
+        metrics=expand(
+            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
+            dataset=SW["datasets"],
+            denoiser=SW["denoisers"],
+            solver=SW["solvers"],
+            nfe=SW["nfe"],
+            seed=SW["seeds"],
+        ),
+        samples=expand(
+            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
+            dataset=SW["datasets"][:1],
+            denoiser=SW["denoisers"],
+            solver=SW["solvers"][:1],
+            nfe=SW["nfe"],
+            seed=SW["seeds"][:1],
+        ),
+    output:
+        table_csv=report(
+            F("sweep/sweep_table.csv"),
+            caption="../report/sweep_table.rst",
+            category="Oracle sweep",
+        ),
+        table_md=F("sweep/sweep_table.md"),
+        rank_csv=F("sweep/rank_correlation.csv"),
+        rank_md=F("sweep/rank_correlation.md"),
+        rank_pdf=F("sweep/rank_correlation.pdf"),
+        rank_png=report(
+            F("sweep/rank_correlation.png"),
+            caption="../report/sweep_rank.rst",
+            category="Oracle sweep",
+        ),
+        fid_pdf=F("sweep/fid_vs_nfe.pdf"),
+        fid_png=report(
+            F("sweep/fid_vs_nfe.png"),
+            caption="../report/sweep_fid.rst",
+            category="Oracle sweep",
+        ),
+        grid_pdf=F("sweep/samples.pdf"),
+        grid_png=report(
+            F("sweep/samples.png"),
+            caption="../report/sweep_samples.rst",
+            category="Oracle sweep",
+        ),
+    log:
+        R("logs/sweep/outputs.log"),
+    conda:
+        "../../environment.yml"
+    params:
+        sweep=SW,
+        ranking=config["ranking"],
+        seed=config["seed"],
+    script:
+        "../scripts/sweep_outputs.py"

@@ -1,0 +1,39 @@
+"""Snakemake script (rule sweep_samples): one cell of the sweep. Every strategy samples from the same start
+states with one oracle, solver and NFE budget; the grids and their exact Gaussian KL are stored beside."""
+
+import numpy as np
+import torch
+
+from diffsched import provenance, solvers, spectrum, sweep
+from diffsched.atomic import atomic_path
+
+
+def main(sm) -> None:
+    torch.set_num_threads(sm.threads)
+    w, s, r = sm.wildcards, sm.params.settings, sm.params.ranking
+    seed = int(w.seed)
+    spec = spectrum.load(sm.input.spectrum, vectors=False)
+    resolution = int(spec.meta["resolution"])
+    denoiser = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.train, s["empirical_images"])
+    start = denoiser.start(s["samples"], r["sigma_max"], r["init"], sweep.generator(seed, w.dataset, w.denoiser))
+    probe = denoiser.start(s["search_batch"], r["sigma_max"], r["init"],
+                           sweep.generator(seed, w.dataset, w.denoiser, "search"))
+    n = solvers.steps_for_nfe(w.solver, int(w.nfe))
+    grids = sweep.grids(sm.params.strategies, n, r["sigma_min"], r["sigma_max"], spec.eigenvalues, w.solver,
+                        r["init"], denoiser, probe)
+    kl = sweep.kl_of_grids(spec.eigenvalues, grids, w.solver, r["init"])
+    arrays = {}
+    for label, grid in grids.items():
+        arrays[f"images_{label}"] = sweep.sample(denoiser, start, grid, w.solver, resolution)
+        arrays[f"grid_{label}"] = grid
+        print(f"{label}: KL {kl[label]:.4g}, grid {np.array2string(grid, precision=4)}", flush=True)
+    arrays["kl"] = np.array([kl[k] for k in grids])
+    arrays["strategies"] = np.array(list(grids))
+    arrays["nfe"] = np.array([solvers.nfe(w.solver, g) for g in grids.values()])
+    with atomic_path(sm.output[0]) as tmp:
+        np.savez(tmp, **arrays)
+
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with provenance.job(sm):
+    main(sm)
