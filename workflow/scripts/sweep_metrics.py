@@ -17,10 +17,11 @@ def main(sm) -> None:
     cell = np.load(sm.input.samples)
     reference = np.load(sm.input.reference)
     digest = hashlib.sha256(reference["images"].tobytes()).hexdigest()[:12]  # the cache key names the exact set
+    key = f"sweep-{w.dataset}-{w.denoiser}-{digest}"
     rows = []
     for label, kl, nfe in zip(cell["strategies"], cell["kl"], cell["nfe"]):
         scores = metrics.compute_metrics(cell[f"images_{label}"], reference["images"], sm.params.metrics,
-                                         reference_key=f"sweep-{w.dataset}-{w.denoiser}-{digest}", cache=sm.params.cache)
+                                         reference_key=key, cache=sm.params.cache)
         rows.append({"dataset": w.dataset, "denoiser": w.denoiser, "solver": w.solver, "nfe_budget": int(w.nfe),
                      "nfe": int(nfe), "seed": int(w.seed), "strategy": str(label), "kl_forward": float(kl),
                      "reference": str(reference["what"]), **scores})
