@@ -57,12 +57,16 @@ def as_uint8_nchw(images) -> torch.Tensor:
 def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str | None = None,
                     weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
                     kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100, prc_neighborhood: int = 3,
-                    batch_size: int = 64, compile: bool = True, cuda: bool | None = None, seed: int = 2020) -> dict:
+                    batch_size: int = 64, use_compile: bool = True, cuda: bool | None = None,
+                    seed: int = 2020) -> dict:
     """FID / KID / precision-recall of ``samples`` (generated) against ``reference`` (real images).
 
     ``metrics`` is a subset of ``("fid", "kid", "prc")``. ``reference_key`` (e.g. ``"cifar10-train"``) caches
     the reference features and statistics under ``<cache>/reference``; the cache entry also names the
-    reference size and the weights. The KID subset size is capped at the smaller set. Returns a dict with
+    reference size and the weights, so the key must name the data set and split the images come from.
+    ``weights_path`` and ``cache`` go to :func:`diffsched.inception_weights.inception_weights`;
+    ``use_compile=False`` extracts eagerly (same features, slower). The KID subset size is capped at the
+    smaller set; ``seed`` draws the KID subsets. Returns a dict with
     ``fid``, ``kid_mean``, ``kid_std``, ``precision``, ``recall``, ``f_score`` (those asked for), the sizes,
     the feature extractor, ``prc_features`` and the weights' path and sha256 (for provenance).
     """
@@ -79,7 +83,7 @@ def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str |
     weights, sha256 = inception_weights.inception_weights(weights_path, cache)
     options = {
         "feature_extractor": fast_inception.register(), "feature_extractor_weights_path": str(weights),
-        "diffsched_compile": compile, "fid": "fid" in metrics, "kid": "kid" in metrics, "prc": "prc" in metrics,
+        "diffsched_compile": use_compile, "fid": "fid" in metrics, "kid": "kid" in metrics, "prc": "prc" in metrics,
         "kid_subset_size": min(kid_subset_size, len(samples), len(reference)), "kid_subsets": kid_subsets,
         "prc_neighborhood": prc_neighborhood, "batch_size": batch_size, "rng_seed": seed,
         "cuda": torch.cuda.is_available() if cuda is None else cuda, "save_cpu_ram": True, "verbose": False,
