@@ -2,8 +2,9 @@
 
     PYTHONPATH=src python benchmarks/bench_fid.py [--n 64] [--repeats 3] [--batch-size 64]
 
-Prints images/s (median over repeats, after one warm-up that includes compilation) for both extractors and
-the FID of the same two CIFAR-10 sets computed from each one's features, to show that they agree.
+Prints images/s (median over alternating repeats, after one warm-up that includes compilation) for both
+extractors and the FID of the same two CIFAR-10 sets computed from each one's features, to show that they
+agree.
 """
 
 from __future__ import annotations
@@ -41,18 +42,24 @@ def extract(extractor, images: torch.Tensor, batch_size: int) -> torch.Tensor:
         return torch.cat([extractor(batch)[0] for batch in images.split(batch_size)])
 
 
-def timed(extractor, sets, batch_size: int, repeats: int) -> tuple[float, float, list[torch.Tensor]]:
-    """(warm-up seconds, median images/s, features of each set)."""
-    start = time.perf_counter()
-    features = [extract(extractor, s, batch_size) for s in sets]
-    warmup = time.perf_counter() - start
-    rates = []
-    for _ in range(repeats):
+def timed(extractors: dict, sets, batch_size: int, repeats: int) -> tuple[dict, dict, dict]:
+    """Warm-up seconds, median images/s and features of each set, per extractor.
+
+    The repeats alternate between the extractors, so that load from other users of a shared machine falls on
+    both alike.
+    """
+    warmup, features, rates = {}, {}, {name: [] for name in extractors}
+    for name, extractor in extractors.items():
         start = time.perf_counter()
-        for s in sets:
-            extract(extractor, s, batch_size)
-        rates.append(sum(len(s) for s in sets) / (time.perf_counter() - start))
-    return warmup, statistics.median(rates), features
+        features[name] = [extract(extractor, s, batch_size) for s in sets]
+        warmup[name] = time.perf_counter() - start
+    for _ in range(repeats):
+        for name, extractor in extractors.items():
+            start = time.perf_counter()
+            for s in sets:
+                extract(extractor, s, batch_size)
+            rates[name].append(sum(len(s) for s in sets) / (time.perf_counter() - start))
+    return warmup, {name: statistics.median(r) for name, r in rates.items()}, features
 
 
 def main() -> None:
@@ -71,12 +78,12 @@ def main() -> None:
         "diffsched": fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"],
                                                     feature_extractor_weights_path=str(weights)),
     }
-    report, features = {}, {}
-    for name, extractor in extractors.items():
-        warmup, rate, features[name] = timed(extractor, sets, args.batch_size, args.repeats)
+    warmup, rates, features = timed(extractors, sets, args.batch_size, args.repeats)
+    report = {}
+    for name in extractors:
         stats = [fid_features_to_statistics(f) for f in features[name]]
         fid = fid_statistics_to_metric(*stats, verbose=False)[KEY_METRIC_FID]
-        report[name] = {"images_per_s": round(rate, 2), "warmup_s": round(warmup, 1), "fid": fid}
+        report[name] = {"images_per_s": round(rates[name], 2), "warmup_s": round(warmup[name], 1), "fid": fid}
     stock, ours = (torch.cat(features[k]) for k in extractors)
     report["speedup"] = round(report["diffsched"]["images_per_s"] / report["torch-fidelity"]["images_per_s"], 2)
     report["max_rel_feature_diff"] = float((ours - stock).abs().max() / stock.abs().max())

@@ -68,3 +68,16 @@ def test_hub_cache_file_is_used_and_checked(tmp_path, monkeypatch):
     hub.write_bytes(b"not the weights")
     with pytest.raises(RuntimeError, match="6726825d"):
         inception_weights.inception_weights(cache=tmp_path / "unused")
+
+
+def test_converted_cache_is_checked_against_its_recorded_sha256(converted, tmp_path):
+    copy = tmp_path / "weights" / converted.name
+    copy.parent.mkdir()
+    shutil.copyfile(converted, copy)
+    record = converted.with_name(converted.name + ".sha256")
+    shutil.copyfile(record, copy.with_name(record.name))
+    assert inception_weights.converted_weights(tmp_path) == copy
+    with open(copy, "ab") as f:
+        f.write(b"x")
+    with pytest.raises(RuntimeError, match=f"checksum mismatch for {copy}"):
+        inception_weights.converted_weights(tmp_path)

