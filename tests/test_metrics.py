@@ -68,6 +68,18 @@ def test_eager_fallback_when_torch_compile_is_missing(converted, cifar, monkeypa
     assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
+def test_eager_fallback_when_the_compiled_graph_fails(converted, cifar, monkeypatch):
+    def broken(module, x):
+        raise RuntimeError("C++ compiler not found")
+
+    monkeypatch.setattr(fast_inception, "_COMPILED", {"fn": broken})
+    images = metrics.as_uint8_nchw(cifar[:2])
+    fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
+    with pytest.warns(UserWarning, match="compiler not found"):
+        (got,) = fast(images)
+    assert got.shape == (2, 2048) and torch.isfinite(got).all() and fast_inception._COMPILED["fn"] is None
+
+
 @pytest.fixture(scope="module")
 def reference_cache(tmp_path_factory):
     """One reference-statistics cache for the tests of this file: the reference half is extracted once."""
@@ -119,3 +131,5 @@ def test_unknown_metric_and_bad_key_are_refused(converted, halves):
         metrics.compute_metrics(*halves, ("fid", "lpips"), weights_path=converted)
     with pytest.raises(ValueError, match="reference_key"):
         metrics.compute_metrics(*halves, reference_key="../escape", weights_path=converted)
+    with pytest.raises(ValueError, match="more than 3 images"):
+        metrics.compute_metrics(halves[0][:3], halves[1], ("prc",), weights_path=converted)

@@ -80,6 +80,9 @@ def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str |
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics}")
     samples, reference = ImageSet(samples), ImageSet(reference)
+    if "prc" in metrics and min(len(samples), len(reference)) <= prc_neighborhood:
+        raise ValueError(f"precision/recall with k = {prc_neighborhood} needs more than {prc_neighborhood} images "
+                         f"per set, got {len(samples)} samples and {len(reference)} reference images")
     weights, sha256 = inception_weights.inception_weights(weights_path, cache)
     options = {
         "feature_extractor": fast_inception.register(), "feature_extractor_weights_path": str(weights),
