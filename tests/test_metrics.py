@@ -1,0 +1,135 @@
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+from diffsched import fast_inception, metrics
+
+CIFAR = Path("/work/shared/data/cifar10-jpeg.tar.gz")
+PER_CLASS = 30  # 300 test images, 30 of each class
+
+
+@pytest.fixture(scope="module")
+def cifar() -> np.ndarray:
+    """The first PER_CLASS images of each class of the CIFAR-10 test split, decoded here, N x 32 x 32 x 3."""
+    if not CIFAR.is_file():
+        pytest.skip(f"{CIFAR} is not on this machine")
+    taken: dict[str, list] = {}
+    with tarfile.open(CIFAR, "r:gz") as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if not member.isfile() or parts[1] != "test":
+                continue
+            images = taken.setdefault(parts[2], [])
+            if len(images) < PER_CLASS:
+                images.append(np.asarray(Image.open(io.BytesIO(tar.extractfile(member).read())).convert("RGB")))
+            if len(taken) == 10 and all(len(v) == PER_CLASS for v in taken.values()):
+                break
+    return np.stack([image for cls in sorted(taken) for image in taken[cls]])
+
+
+@pytest.fixture(scope="module")
+def halves(cifar):
+    """Two disjoint halves with every class in each (even and odd positions)."""
+    return cifar[0::2], cifar[1::2]
+
+
+def test_our_extractor_gives_torch_fidelitys_features(converted, cifar):
+    images = metrics.as_uint8_nchw(cifar[::37][:6])
+    stock = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted))
+    fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
+    with torch.no_grad():
+        (expected,) = stock(images)
+    (got,) = fast(images)  # one chunk, padded to CHUNK images
+    assert fast_inception._COMPILED["fn"] is not None  # the compiled path did run
+    assert got.shape == expected.shape == (6, 2048)
+    assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def test_eager_fallback_when_torch_compile_is_missing(converted, cifar, monkeypatch):
+    def missing(*args, **kwargs):
+        raise RuntimeError("torch.compile is not supported here")
+
+    monkeypatch.setattr(torch, "compile", missing)
+    monkeypatch.setattr(fast_inception, "_COMPILED", {})
+    images = metrics.as_uint8_nchw(cifar[:2])
+    fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
+    stock = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted))
+    with torch.no_grad():
+        (expected,) = stock(images)
+    with pytest.warns(UserWarning, match="eagerly"):
+        (got,) = fast(images)
+    assert fast_inception._COMPILED["fn"] is None
+    assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def test_eager_fallback_when_the_compiled_graph_fails(converted, cifar, monkeypatch):
+    def broken(module, x):
+        raise RuntimeError("C++ compiler not found")
+
+    monkeypatch.setattr(fast_inception, "_COMPILED", {"fn": broken})
+    images = metrics.as_uint8_nchw(cifar[:2])
+    fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
+    with pytest.warns(UserWarning, match="compiler not found"):
+        (got,) = fast(images)
+    assert got.shape == (2, 2048) and torch.isfinite(got).all() and fast_inception._COMPILED["fn"] is None
+
+
+@pytest.fixture(scope="module")
+def reference_cache(tmp_path_factory):
+    """One reference-statistics cache for the tests of this file: the reference half is extracted once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_fid_small_between_halves_large_against_noise(converted, halves, reference_cache):
+    a, b = halves
+    same = metrics.compute_metrics(a, b, reference_key="cifar10-test-b", weights_path=converted,
+                                   cache=reference_cache)
+    cached = sorted(p.name for p in (reference_cache / "reference").glob("cifar10-test-b-n150-*"))
+    assert len(cached) == 2  # features and FID statistics, named by key, size and weights
+    noise = np.random.default_rng(0).integers(0, 256, size=(40, 32, 32, 3), dtype=np.uint8)
+    far = metrics.compute_metrics(noise, b, ("fid", "kid"), reference_key="cifar10-test-b", weights_path=converted,
+                                  cache=reference_cache)
+    # 150 images per set bias FID upwards (about 150 here), yet noise stays far beyond it; KID is unbiased.
+    assert same["fid"] < 0.4 * far["fid"] and far["fid"] > 300
+    assert abs(same["kid_mean"]) < 0.05 * far["kid_mean"]
+    assert same["prc_features"] == far["prc_features"] == "inception-v3-pool3"
+    assert same["n_reference"] == 150 and same["kid_subset_size"] == 150 and far["kid_subset_size"] == 40
+
+
+def test_mode_collapse_has_high_precision_low_recall(converted, halves, reference_cache):
+    a, b = halves
+    collapsed = np.repeat(a[::15], 5, axis=0)  # 10 distinct images, 5 copies each: 50 images
+    result = metrics.compute_metrics(collapsed, b, ("prc",), reference_key="cifar10-test-b", weights_path=converted,
+                                     cache=reference_cache)
+    assert result["precision"] >= 0.5 and result["recall"] <= 0.1
+    assert result["prc_features"] == "inception-v3-pool3" and result["prc_neighborhood"] == 3
+
+
+def test_inception_score_is_refused(converted, halves):
+    with pytest.raises(ValueError, match="Inception Score is not available"):
+        metrics.compute_metrics(*halves, ("fid", "isc"), weights_path=converted)
+    with pytest.raises(ValueError, match="Inception Score"):
+        fast_inception.FastInceptionV3(fast_inception.NAME, ["logits_unbiased"],
+                                       feature_extractor_weights_path=str(converted), diffsched_compile=False)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 32, 32, 3), np.float32), np.zeros((4, 3, 32, 32), np.uint8),
+                                 torch.zeros(4, 32, 32, 3, dtype=torch.uint8)])
+def test_image_layout_is_checked(bad):
+    with pytest.raises(ValueError, match="uint8"):
+        metrics.as_uint8_nchw(bad)
+
+
+def test_unknown_metric_and_bad_key_are_refused(converted, halves):
+    with pytest.raises(ValueError, match="subset of"):
+        metrics.compute_metrics(*halves, ("fid", "lpips"), weights_path=converted)
+    with pytest.raises(ValueError, match="reference_key"):
+        metrics.compute_metrics(*halves, reference_key="../escape", weights_path=converted)
+    with pytest.raises(ValueError, match="more than 3 images"):
+        metrics.compute_metrics(halves[0][:3], halves[1], ("prc",), weights_path=converted)
