@@ -103,3 +103,11 @@ def test_config_errors():
     with pytest.raises(ValueError, match="uint8"):
         train.train(net(), precond.EDM(), images().astype(np.float32), "unused", config(), progress=False)
     assert train.ema_decay(500_000, 128) == pytest.approx(0.5 ** (128 / 500_000))
+
+
+def test_every_epoch_is_a_seeded_permutation():
+    sampler = train.EpochSampler(10, seed=7)
+    stream = torch.cat([sampler.batch(step, 4) for step in range(5)])  # 20 samples: two epochs
+    assert sorted(stream[:10].tolist()) == sorted(stream[10:].tolist()) == list(range(10))
+    assert not torch.equal(stream[:10], stream[10:])
+    assert torch.equal(train.EpochSampler(10, seed=7).batch(3, 4), stream[12:16])  # a function of the step alone

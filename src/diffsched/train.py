@@ -144,6 +144,37 @@ def _restart_log(path: Path, upto: int) -> None:
     write_text(path, "".join(f"{','.join(r)}\n" for r in [["step", "loss"], *rows]))
 
 
+def _state(step, meta, net, ema, opt, scaler, noise, device) -> dict:
+    """Everything a bitwise resume needs, as tensors, numbers and strings only (weights_only loadable)."""
+    state = {"step": step, "model": net.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
+             "noise_rng": noise.get_state(), "torch_rng": torch.get_rng_state(),
+             "meta": json.dumps(meta, sort_keys=True)}
+    if scaler is not None:
+        state["scaler"] = scaler.state_dict()
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _restore(state, meta, path, net, ema, opt, scaler, noise, device) -> int:
+    """Load a checkpoint (read on CPU, where RNG states must stay) into the run; its step."""
+    saved = json.loads(state["meta"])
+    if saved != meta:
+        diff = {k: (saved.get(k), meta.get(k)) for k in meta.keys() | saved.keys() if saved.get(k) != meta.get(k)}
+        raise ValueError(f"{path} belongs to a different run (checkpoint vs now: {diff}); use another out_dir "
+                         f"or delete it")
+    net.load_state_dict(state["model"])
+    ema.load_state_dict(state["ema"])
+    opt.load_state_dict(state["optimizer"])
+    if scaler is not None:
+        scaler.load_state_dict(state["scaler"])
+    noise.set_state(state["noise_rng"])
+    torch.set_rng_state(state["torch_rng"])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+    return int(state["step"])
+
+
 def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: TrainConfig, device="cpu",
           stop_at: int | None = None, progress: bool = True) -> torch.nn.Module:
     """Train ``net`` in place on uint8 ``images`` (N, H, W, 3) with ``precond`` (:mod:`diffsched.precond`) and
@@ -165,25 +196,10 @@ def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: Tr
     opt = torch.optim.Adam(net.parameters(), lr=config.lr, betas=config.betas)
     scaler = torch.amp.GradScaler("cuda") if amp is torch.float16 else None
     noise = torch.Generator(device=device)
-    start = 0
     if ckpt_path.is_file():
-        state = load_checkpoint(ckpt_path)  # on CPU: RNG states must stay there; load_state_dict moves the rest
-        saved = json.loads(state["meta"])
-        if saved != meta:
-            diff = {k: (saved.get(k), meta.get(k)) for k in meta.keys() | saved.keys() if saved.get(k) != meta.get(k)}
-            raise ValueError(f"{ckpt_path} belongs to a different run (checkpoint vs now: {diff}); use another "
-                             f"out_dir or delete it")
-        net.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        if scaler is not None:
-            scaler.load_state_dict(state["scaler"])
-        noise.set_state(state["noise_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        if device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"], device)
-        start = int(state["step"])
+        start = _restore(load_checkpoint(ckpt_path), meta, ckpt_path, net, ema, opt, scaler, noise, device)
     else:
+        start = 0
         noise.manual_seed(_seed(config.seed, 1))
         torch.manual_seed(config.seed)
     _restart_log(log_path, start)
@@ -221,13 +237,6 @@ def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: Tr
                 bar.set_postfix(loss=f"{value:.4f}")
                 running.zero_()
             if done % config.checkpoint_every == 0 or done == config.steps:
-                state = {"step": done, "model": net.state_dict(), "ema": ema.state_dict(),
-                         "optimizer": opt.state_dict(), "noise_rng": noise.get_state(),
-                         "torch_rng": torch.get_rng_state(), "meta": json.dumps(meta, sort_keys=True)}
-                if scaler is not None:
-                    state["scaler"] = scaler.state_dict()
-                if device.type == "cuda":
-                    state["cuda_rng"] = torch.cuda.get_rng_state(device)
-                _save(ckpt_path, state)
+                _save(ckpt_path, _state(done, meta, net, ema, opt, scaler, noise, device))
     bar.close()
     return ema
