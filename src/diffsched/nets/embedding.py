@@ -47,7 +47,7 @@ class NoiseEmbedding(nn.Module):
 
     def forward(self, c_noise: torch.Tensor) -> torch.Tensor:
         if self.constant:
-            return self.mlp(self.features.to(c_noise.device)).expand(c_noise.shape[0], -1)
+            return self.mlp(self.features).expand(c_noise.shape[0], -1)
         return self.mlp(sinusoidal(c_noise, self.freq_dim))
 
 
