@@ -111,3 +111,9 @@ def test_every_epoch_is_a_seeded_permutation():
     assert sorted(stream[:10].tolist()) == sorted(stream[10:].tolist()) == list(range(10))
     assert not torch.equal(stream[:10], stream[10:])
     assert torch.equal(train.EpochSampler(10, seed=7).batch(3, 4), stream[12:16])  # a function of the step alone
+
+
+def test_mixed_precision_is_off_on_cpu(tmp_path):
+    with pytest.warns(UserWarning, match="needs CUDA; training in fp32"):
+        run(tmp_path, net(), cfg={"steps": 1, "precision": "bf16"})
+    assert all(v.dtype == torch.float32 for v in train.load_checkpoint(tmp_path / "checkpoint.pt")["model"].values())
