@@ -1,8 +1,9 @@
 """DDPM++-style U-Net (Ho et al. 2020; Song et al. 2021; Karras et al. 2022) with a ``time_embedding`` switch.
 
 Defaults are the U-Net of Chavez (arXiv 2606.20416) as released (../shared/design/ablation-protocol.md): width
-64, multipliers (1, 2, 4, 8), two ResNet blocks per level, GroupNorm with 8 groups, GELU, self-attention at
-every resolution, and the noise embedding added as a per-channel bias after the first conv of each block.
+64, multipliers (1, 2, 4, 8), GroupNorm with 8 groups, GELU, self-attention at every resolution, and the noise
+embedding added as a per-channel bias after the first conv of each block; two ResNet blocks per level (DDPM's
+choice; the protocol does not fix it).
 Layout as DDPM: the encoder keeps every block's output as a skip, the middle is block-attention-block, the
 decoder has one block more per level than the encoder and concatenates the skips. Down: 3x3 conv with stride
 2; up: nearest neighbour then 3x3 conv. The second conv of each block and each attention projection start at
