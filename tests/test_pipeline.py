@@ -39,6 +39,8 @@ def expected_outputs(tmp):
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
+    paths += [f"sweep/{f}.{e}" for f in ("sweep_table", "rank_correlation") for e in ("csv", "md")]
+    paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples") for e in ("pdf", "png")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -51,6 +53,20 @@ def test_every_figure_and_table_is_made(smoke_run):
     assert "source: synthetic Gaussian" in table and "**" in table and "kl_optimal" in table
     picks = (smoke_run / "figures/data/kl_picks.md").read_text()
     assert "CIFAR-10 (JPEG q75 copy), 32x32 (500 train images)" in picks and "CelebA 10k subset" in picks
+
+
+def test_sweep_table_scores_every_strategy(smoke_run):
+    import pandas as pd
+
+    table = pd.read_csv(smoke_run / "figures/sweep/sweep_table.csv")
+    assert set(table["strategy"]) == {"edm", "tangent_opt", "kl_optimal", "gits", "dmn"}
+    assert set(table["denoiser"]) == {"gaussian", "empirical"}
+    assert table[["fid", "kid_mean", "precision", "recall", "kl_forward"]].notna().all().all()
+    assert (table["n_samples"] == 24).all() and (table["prc_features"] == "inception-v3-pool3").all()
+    gauss = table[table["denoiser"] == "gaussian"]["reference"].iloc[0]
+    assert gauss.startswith("exact samples of N(mu, Sigma)")
+    ranks = pd.read_csv(smoke_run / "figures/sweep/rank_correlation.csv")
+    assert len(ranks) == 2 and ranks["spearman"].between(-1, 1).all()
 
 
 def test_data_ranking_floor_and_sources(smoke_run):

@@ -69,7 +69,7 @@ rule sweep_metrics:
     threads: 2
     params:
         metrics=SW["metrics"],
-        cache=R("cache/weights"),
+        cache=R("cache"),
     script:
         "../scripts/sweep_metrics.py"
 

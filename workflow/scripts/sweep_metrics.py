@@ -11,7 +11,7 @@ from diffsched import metrics, provenance
 from diffsched.atomic import atomic_path
 
 
-def main(sm) -> None:
+def main(sm) -> dict:
     torch.set_num_threads(sm.threads)
     w = sm.wildcards
     cell = np.load(sm.input.samples)
@@ -28,8 +28,9 @@ def main(sm) -> None:
         print(rows[-1], flush=True)
     with atomic_path(sm.output[0]) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
+    return {rows[-1]["weights"]: f"sha256:{rows[-1]['weights_sha256']}"}
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with provenance.job(sm):
-    main(sm)
+with provenance.job(sm) as extra:
+    extra["sources"] = main(sm)

@@ -8,7 +8,7 @@ from diffsched import plots, provenance, sweep
 from diffsched.atomic import atomic_path, write_text
 
 COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", "fid", "kid_mean",
-           "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features"]
+           "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
 
 
 def markdown(table: pd.DataFrame, caption: str, floats: str = "{:.4g}") -> str:
@@ -28,7 +28,7 @@ def main(sm) -> None:
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
     with atomic_path(sm.output.table_csv) as tmp:
         table.to_csv(tmp, index=False)
-    write_text(sm.output.table_md, markdown(table.drop(columns=["reference", "prc_features"]), provenance.caption(
+    write_text(sm.output.table_md, markdown(table.drop(columns=["reference", "prc_features", "weights_sha256"]), provenance.caption(
         "Low-NFE sweep with exact-score oracles: exact Gaussian KL of each grid and the measured sample quality",
         **facts)))
 
