@@ -28,7 +28,8 @@ def main(sm) -> None:
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
     with atomic_path(sm.output.table_csv) as tmp:
         table.to_csv(tmp, index=False)
-    write_text(sm.output.table_md, markdown(table.drop(columns=["reference", "prc_features", "weights_sha256"]), provenance.caption(
+    shown = table.drop(columns=["reference", "prc_features", "weights_sha256"])
+    write_text(sm.output.table_md, markdown(shown, provenance.caption(
         "Low-NFE sweep with exact-score oracles: exact Gaussian KL of each grid and the measured sample quality",
         **facts)))
 
