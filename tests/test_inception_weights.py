@@ -6,6 +6,7 @@ from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorIncepti
 from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
 from diffsched import inception_weights
+from diffsched.atomic import file_digest
 
 
 def test_converted_weights_load_strictly_and_match_the_torchscript_original(converted, cache_dir):
@@ -39,7 +40,7 @@ def test_tampered_torchscript_is_refused_before_loading(cache_dir, tmp_path):
         byte = f.read(1)
         f.seek(1000)
         f.write(bytes([byte[0] ^ 0xFF]))
-    actual = inception_weights.sha256_file(tampered)
+    actual = file_digest(tampered)
     with pytest.raises(RuntimeError) as err:
         inception_weights.load_torchscript(tampered)
     message = str(err.value)
@@ -49,7 +50,7 @@ def test_tampered_torchscript_is_refused_before_loading(cache_dir, tmp_path):
 def test_resolution_order_caller_path_first(converted, tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     path, sha256 = inception_weights.inception_weights(converted)
-    assert path == converted and sha256 == inception_weights.sha256_file(converted)
+    assert path == converted and sha256 == file_digest(converted)
     with pytest.raises(ValueError, match="do not exist"):
         inception_weights.inception_weights(tmp_path / "missing.pth")
 

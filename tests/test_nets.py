@@ -9,15 +9,9 @@ from diffsched import precond, schedules, solvers
 from diffsched.nets import DiT, UNet, build, count_parameters
 from diffsched.nets.unet import ResBlock
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest, and least disturbed by other processes, on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
-
+# Networks small enough for a test: 8x8 images, a few channels.
 TINY = {"unet": dict(img_resolution=8, width=8, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(4,)),
         "dit": dict(img_resolution=8, patch=2, hidden=16, depth=2, heads=2, freq_dim=8)}
 VARIANTS = {"with": dict(), "without": dict(time_embedding=False),

@@ -6,18 +6,9 @@ import torch
 
 from diffsched import precond, train
 from diffsched.nets import build
+from test_nets import TINY
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest, and least disturbed by other processes, on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-TINY = {"unet": dict(img_resolution=8, width=8, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(4,)),
-        "dit": dict(img_resolution=8, patch=2, hidden=16, depth=2, heads=2, freq_dim=8)}
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def net(name="unet", seed=0, **kw):

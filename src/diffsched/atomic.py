@@ -1,18 +1,27 @@
-"""Atomic file writes: write to a temporary sibling, then rename, so readers never see half a file."""
+"""Files on disk: atomic writes (a temporary sibling, then a rename, so readers never see half a file) and
+checksums."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
 def atomic_path(path, suffix: str | None = None):
     """Yield a temporary path next to ``path``; on success it replaces ``path``, on error it is removed.
 
-    ``suffix`` keeps the extension for writers that infer the format from it (numpy, matplotlib).
+    ``suffix`` keeps the extension for writers that infer the format from it (numpy, matplotlib). The file
+    gets the permissions a plain ``open`` would give it (mkstemp's are private).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,13 +29,29 @@ def atomic_path(path, suffix: str | None = None):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def atomic_write(path, write) -> Path:
+    """Call ``write(file)`` on a binary file that atomically becomes ``path``."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
+    return Path(path)
+
+
 def write_text(path, text: str) -> None:
     """Atomically write a text file."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def file_digest(path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB blocks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

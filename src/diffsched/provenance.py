@@ -23,6 +23,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from diffsched import __version__
+from diffsched.atomic import file_digest, write_text
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("numpy", "scipy", "pandas", "torch", "torchvision", "torch-fidelity", "snakemake", "matplotlib",
@@ -49,12 +50,8 @@ def caption(what: str, **facts) -> str:
 
 
 def sha256(path) -> str:
-    """'sha256:<hex>' of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+    """'sha256:<hex>' of a file."""
+    return f"sha256:{file_digest(path)}"
 
 
 def packages() -> dict[str, str]:
@@ -83,8 +80,6 @@ def job(sm):
     Yields a dict: set ``"sources"`` ({path: checksum}) for inputs Snakemake does not see (data archives) and
     ``"device"`` when the job used one other than the CPU.
     """
-    from diffsched.atomic import write_text
-
     started = time.time()
     extra: dict = {}
     with open(sm.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):

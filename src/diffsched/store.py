@@ -11,14 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffsched.atomic import atomic_path
-
-
-def _atomic(path: Path, write) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        write(f)
-    return path
+from diffsched.atomic import atomic_write
 
 
 def save(path, meta: dict, **arrays) -> Path:
@@ -29,13 +22,13 @@ def save(path, meta: dict, **arrays) -> Path:
     if "meta" in arrays:
         raise ValueError("'meta' is reserved for the metadata record; rename that array")
     record = np.array(json.dumps(meta, sort_keys=True))
-    return _atomic(path, lambda f: np.savez(f, meta=record, **arrays))
+    return atomic_write(path, lambda f: np.savez(f, meta=record, **arrays))
 
 
 def save_json(path, record: dict) -> Path:
     """Write ``record`` as indented JSON to ``path`` atomically."""
     text = json.dumps(record, indent=1) + "\n"
-    return _atomic(Path(path), lambda f: f.write(text.encode()))
+    return atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def load(path, keys=None) -> tuple[dict[str, np.ndarray], dict]:
