@@ -22,13 +22,14 @@ def main(sm) -> dict:
     for label, kl, nfe in zip(cell["strategies"], cell["kl"], cell["nfe"]):
         scores = metrics.compute_metrics(cell[f"images_{label}"], reference["images"], sm.params.metrics,
                                          reference_key=key, cache=sm.params.cache)
+        weights = scores.pop("weights")  # a local path: provenance keeps it, the table keeps the checksum
         rows.append({"dataset": w.dataset, "denoiser": w.denoiser, "solver": w.solver, "nfe_budget": int(w.nfe),
                      "nfe": int(nfe), "seed": int(w.seed), "strategy": str(label), "kl_forward": float(kl),
                      "reference": str(reference["what"]), **scores})
         print(rows[-1], flush=True)
     with atomic_path(sm.output[0]) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
-    return {rows[-1]["weights"]: f"sha256:{rows[-1]['weights_sha256']}"}
+    return {weights: f"sha256:{rows[-1]['weights_sha256']}"}
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
