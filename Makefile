@@ -25,7 +25,7 @@ smoke: env  ## a tiny end-to-end run into results/smoke and figures/smoke
 test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
 	$(BIN)/python -m pytest -q
 
-test-slurm: env  ## profiles/slurm on a real one-node SLURM cluster on localhost (root; apt-installs slurm; ~5 min)
+test-slurm: env  ## profiles/slurm on a real one-node SLURM cluster on localhost (root; apt-installs slurm; ~10 min)
 	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh
 
 bench: env

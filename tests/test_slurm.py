@@ -31,7 +31,7 @@ def test_profile_gives_every_rule_its_resources(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("DIFFSCHED_SLURM") != "1",
-                    reason="starts a SLURM cluster on localhost (root, ~5 min): DIFFSCHED_SLURM=1 or make test-slurm")
+                    reason="starts a SLURM cluster on localhost (root, ~10 min): DIFFSCHED_SLURM=1 or make test-slurm")
 def test_smoke_pipeline_on_slurm_equals_local_run():
     bindir = Path(sys.executable).parent
     env = {**os.environ, "SNAKEMAKE": str(bindir / "snakemake"), "PYTHON": sys.executable}
