@@ -226,7 +226,12 @@ def _logits_from_grid(grid: np.ndarray) -> np.ndarray:
 
 
 LOGIT_BOUND = 15.0
-CANDIDATES = (("edm", {}), ("logsnr", {}), ("tangent", {}), ("tangent_opt", {}), ("variational", {}))
+def _candidate_starts(lam, n, sigma_min, sigma_max, solver, init) -> list[np.ndarray]:
+    """The closed-form grids the finite-n optimum may start from (it takes the best of them)."""
+    spectral = {"tangent_opt": {"eigenvalues": lam, "solver": solver, "init": init},
+                "variational": {"eigenvalues": lam}}
+    return [schedules.get(name, n, sigma_min, sigma_max, **spectral.get(name, {}))
+            for name in ("edm", "logsnr", "tangent", "tangent_opt", "variational")]
 
 
 def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
@@ -239,11 +244,7 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: fl
     lam = check_eigenvalues(eigenvalues)
     schedules.check_range(n, sigma_min, sigma_max)
     if start is None:
-        starts = []
-        for name, params in CANDIDATES:
-            extra = {"eigenvalues": lam, "solver": solver, "init": init} if name == "tangent_opt" else {}
-            extra = {"eigenvalues": lam} if name == "variational" else extra
-            starts.append(schedules.get(name, n, sigma_min, sigma_max, **params, **extra))
+        starts = _candidate_starts(lam, n, sigma_min, sigma_max, solver, init)
         start = min(starts, key=lambda g: kl_divergence(lam, g, solver, init))
     start = check_grid(start)
     if n <= 2:
