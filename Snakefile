@@ -19,6 +19,7 @@ include: "workflow/rules/gaussian.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/spectrum.smk"
 include: "workflow/rules/ranking.smk"
+include: "workflow/rules/ablation.smk"
 include: "workflow/rules/sweep.smk"
 
 
@@ -31,3 +32,4 @@ rule all:
         gaussian_outputs(),
         rules.ranking_outputs.output,
         rules.sweep_outputs.output,
+        rules.ablation_outputs.output,

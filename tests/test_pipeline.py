@@ -41,6 +41,8 @@ def expected_outputs(tmp):
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
     paths += [f"sweep/{f}.{e}" for f in ("sweep_table", "rank_correlation") for e in ("csv", "md")]
     paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples") for e in ("pdf", "png")]
+    paths += [f"ablation/ablation_table.{e}" for e in ("csv", "md")]
+    paths += [f"ablation/{f}.{e}" for f in ("samples", "loss") for e in ("pdf", "png")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -60,13 +62,32 @@ def test_sweep_table_scores_every_strategy(smoke_run):
 
     table = pd.read_csv(smoke_run / "figures/sweep/sweep_table.csv")
     assert set(table["strategy"]) == {"edm", "tangent_opt", "kl_optimal", "gits", "dmn"}
-    assert set(table["denoiser"]) == {"gaussian", "empirical"}
+    assert set(table["denoiser"]) == {"gaussian", "empirical", "unet-with", "unet-without"}
     assert table[["fid", "kid_mean", "precision", "recall", "kl_forward"]].notna().all().all()
     assert (table["n_samples"] == 24).all() and (table["prc_features"] == "inception-v3-pool3").all()
     gauss = table[table["denoiser"] == "gaussian"]["reference"].iloc[0]
     assert gauss.startswith("exact samples of N(mu, Sigma)")
     ranks = pd.read_csv(smoke_run / "figures/sweep/rank_correlation.csv")
-    assert len(ranks) == 2 and ranks["spearman"].between(-1, 1).all()
+    assert len(ranks) == 4 and ranks["spearman"].between(-1, 1).all()
+    trained = table[table["denoiser"] == "unet-with"]["reference"].iloc[0]
+    assert trained.startswith("training images of CIFAR-10")
+
+
+def test_ablation_table_has_every_model_and_sampler(smoke_run):
+    import pandas as pd
+
+    table = pd.read_csv(smoke_run / "figures/ablation/ablation_table.csv")
+    assert len(table) == 2 * 4 * 2  # data sets x models x samplers
+    assert set(table["model"]) == {"unet-with", "unet-without", "dit-with", "dit-without"}
+    assert dict(zip(table["sampler"], table["nfe"])) == {"heun": 5, "ancestral": 4}
+    assert table[["fid", "kid_mean", "precision", "recall"]].notna().all().all()
+    assert (table["train_steps"] == 20).all() and (table["n_samples"] == 24).all()
+    without = table[table["model"] == "dit-without"]["parameters"].iloc[0]
+    assert without < table[table["model"] == "dit-with"]["parameters"].iloc[0]  # adaLN gone
+    caption = (smoke_run / "figures/ablation/ablation_table.md").read_text()
+    for fact in ("training: 20 steps of batch 16", "samples: 24 per model and sampler", "euler_ancestral",
+                 "cifar10, celeba32"):
+        assert fact in caption, fact
 
 
 def test_data_ranking_floor_and_sources(smoke_run):
@@ -157,3 +178,34 @@ def test_provenance_walks_a_figure_back_to_the_archive_checksum(smoke_run):
     missing = subprocess.run([sys.executable, "-m", "diffsched", "provenance", "nothing.pdf"], cwd=REPO,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no provenance record" in missing.stderr
+
+
+def test_killed_training_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_run(tmp_path):
+    """SIGKILL Snakemake while a model trains; the rerun resumes from the last checkpoint (not step 0) and its
+    final weights equal those of a run that was never interrupted."""
+    longer = tmp_path / "longer.yaml"
+    longer.write_text("training:\n  steps: 200\n  checkpoint_every: 10\n")
+    model = "results/train/cifar10/unet-without/model.pt"
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    snakemake(whole, str(whole / model), overlays=[longer])
+
+    cmd = [sys.executable, "-m", "snakemake", str(killed / model), "--cores", "2", "--configfile", str(SMOKE),
+           str(longer), "--config", f"results={killed}/results", f"figures={killed}/figures"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    checkpoint = killed / "results/train/cifar10/unet-without/state/checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.is_file() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.is_file() and not (killed / model).exists(), "killed before the first or after the last step"
+    snakemake(killed, "--unlock", overlays=[longer])
+    snakemake(killed, str(killed / model), overlays=[longer])
+    log = (killed / "results/logs/train/cifar10/unet-without.log").read_text()
+    step = int(log.split("resuming from step ")[1].split()[0])
+    assert 0 < step < 200
+    import torch
+
+    a, b = (torch.load(d / model, weights_only=True) for d in (whole, killed))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

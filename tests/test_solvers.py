@@ -91,3 +91,47 @@ def test_numpy_and_torch_agree(name):
 def test_unknown_solver():
     with pytest.raises(ValueError, match="valid solvers: euler, heun, dpmpp_2m, ipndm"):
         solvers.get("ddpm")
+
+
+def test_ancestral_with_eta_zero_is_euler():
+    grid = schedules.get("edm", 6)
+    x = np.linspace(-3, 3, 7)[:, None].repeat(3, axis=1)
+    np.testing.assert_array_equal(solvers.euler_ancestral(gaussian_denoiser, x, grid, eta=0.0),
+                                  solvers.euler(gaussian_denoiser, x, grid))
+
+
+def test_ancestral_variance_follows_its_recursion_and_reaches_the_source():
+    """Monte Carlo against the closed-form variance recursion of one ancestral step on N(0, lam):
+    x' = (1 + (s_down - s) (1 - k) / s) x + s_up eps, k = lam / (lam + s^2); on a fine grid it ends at lam."""
+    lam, n = 0.7, 200_000
+    g = torch.Generator().manual_seed(0)
+
+    def noise(x):
+        return torch.randn(x.shape, generator=g, dtype=x.dtype)
+
+    def oracle(x, s):
+        return lam / (lam + s * s) * x
+
+    errors = []
+    for steps in (4, 400):
+        grid = schedules.get("edm", steps, sigma_max=20.0)
+        x0 = (lam + 20.0**2) ** 0.5 * torch.randn(n, generator=g, dtype=torch.float64)
+        out = solvers.euler_ancestral(oracle, x0, grid, noise=noise)
+        var = lam + 20.0**2
+        for s, s_next in zip(grid[:-1], grid[1:]):
+            up = s_next * np.sqrt((s**2 - s_next**2) / s**2)
+            down = np.sqrt(s_next**2 - up**2)
+            var = (1 + (down - s) * (1 - lam / (lam + s**2)) / s) ** 2 * var + up**2
+        assert abs(out.var().item() / var - 1) < 5 * np.sqrt(2 / n)
+        errors.append(abs(var / lam - 1))
+    assert errors[1] < 0.03 and errors[1] < errors[0] / 5  # first order in the step: it converges to lam
+
+
+def test_ancestral_is_refused_by_the_gaussian_theory_and_counts_its_calls():
+    grid = schedules.get("edm", 5)
+    assert solvers.nfe("euler_ancestral", grid) == 5 and solvers.steps_for_nfe("euler_ancestral", 5) == 5
+    with pytest.raises(ValueError, match="stochastic"):
+        solvers.get("euler_ancestral")
+    assert solvers.get("euler_ancestral", stochastic=True) is solvers.euler_ancestral
+    with pytest.raises(ValueError, match="eta"):
+        solvers.euler_ancestral(lambda x, s: x, torch.zeros(2), grid, eta=1.5)

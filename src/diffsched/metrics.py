@@ -10,6 +10,7 @@ reference key (data set and split), sample count and weights, by torch-fidelity'
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -52,6 +53,11 @@ def as_uint8_nchw(images) -> torch.Tensor:
     if images.shape[0] < 2:
         raise ValueError(f"need at least 2 images for statistics, got {images.shape[0]}")
     return images.contiguous()
+
+
+def reference_key(name: str, images) -> str:
+    """A reference cache key that names the exact image set: ``name`` (the data set) and its pixels' digest."""
+    return f"{name}-{hashlib.sha256(np.ascontiguousarray(images).data).hexdigest()[:12]}"
 
 
 def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str | None = None,
@@ -107,3 +113,14 @@ def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str |
                prc_features=PRC_FEATURES, prc_neighborhood=prc_neighborhood,
                kid_subset_size=options["kid_subset_size"], weights=str(Path(weights)), weights_sha256=sha256)
     return out
+
+
+def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict]:
+    """:func:`compute_metrics` of every named sample set against one reference set (its features cached under
+    ``name``, the data set it comes from). Returns the scores per name (with the weights' sha256) and
+    ``{weights path: "sha256:..."}`` for the provenance record."""
+    key = reference_key(name, reference)
+    scores = {label: compute_metrics(images, reference, metrics, reference_key=key, cache=cache)
+              for label, images in sets.items()}
+    sources = {s.pop("weights"): f"sha256:{s['weights_sha256']}" for s in scores.values()}
+    return scores, sources

@@ -167,21 +167,33 @@ def fid_vs_nfe(table: pd.DataFrame, out, caption: str) -> None:
 
 
 def sample_grid(panels: dict, out, caption: str) -> None:
-    """Images per (oracle, strategy, NFE): strategies as rows, (oracle, NFE) as columns, a strip each."""
-    columns = sorted({(d, n) for d, _, n in panels}, key=lambda c: (c[0], c[1]))
-    rows = list(dict.fromkeys(s for _, s, _ in panels))
+    """A strip of images per (column title, row label) key, columns and rows in order of first appearance."""
+    columns = list(dict.fromkeys(c for c, _ in panels))
+    rows = list(dict.fromkeys(r for _, r in panels))
     fig, axes = plt.subplots(len(rows), len(columns), figsize=(1.9 * len(columns), 0.55 * len(rows) + 1.2),
                              squeeze=False)
-    for i, strategy in enumerate(rows):
-        for j, (denoiser, nfe) in enumerate(columns):
+    for i, row in enumerate(rows):
+        for j, column in enumerate(columns):
             ax = axes[i][j]
-            images = panels.get((denoiser, strategy, nfe))
+            images = panels.get((column, row))
             if images is not None:
                 ax.imshow(np.concatenate(list(images), axis=1))
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(f"{denoiser}\nNFE {nfe}", fontsize=7)
+                ax.set_title(column, fontsize=7)
             if j == 0:
-                ax.set_ylabel(strategy, fontsize=6, rotation=0, ha="right", va="center")
+                ax.set_ylabel(row, fontsize=6, rotation=0, ha="right", va="center")
+    save(fig, out, caption)
+
+
+def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
+    """Training loss against step per model (columns dataset, model, step, loss), a panel per data set."""
+    datasets = list(dict.fromkeys(curves["dataset"]))
+    fig, axes = _panels(len(datasets), sharey=True)
+    for ax, dataset in zip(axes, datasets):
+        sns.lineplot(curves[curves["dataset"] == dataset], x="step", y="loss", hue="model", ax=ax)
+        ax.set_yscale("log")
+        ax.set_title(dataset)
+        ax.set_ylabel("training loss (EDM-weighted)")
     save(fig, out, caption)

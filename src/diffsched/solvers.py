@@ -1,10 +1,12 @@
-"""Deterministic probability-flow samplers with one signature (k-diffusion style).
+"""Probability-flow samplers with one signature (k-diffusion style), and one stochastic (ancestral) sampler.
 
 ``sampler(denoiser, x, sigmas) -> x``: ``denoiser(x, sigma)`` is any D(x; sigma) (an exact oracle or a
 trained network) called with a Python float sigma; ``x`` starts at noise level ``sigmas[0]``; ``sigmas``
 is a decreasing grid, usually ending in 0 (see :mod:`diffsched.schedules`). The solvers only do arithmetic
 on ``x``, so the same code samples numpy arrays (the exact Gaussian theory) and torch tensors (images).
 The ODE is dx/dsigma = (x - D(x; sigma)) / sigma (Karras et al. 2022, EDM, eq. 4 with sigma(t) = t).
+:data:`SOLVERS` are deterministic (the exact Gaussian theory covers them); :data:`STOCHASTIC_SOLVERS` draw
+fresh noise every step through a ``noise(x)`` callable (standard normal shaped like ``x``), torch by default.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+
+import torch
 
 Denoiser = Callable[[object, float], object]
 
@@ -83,20 +87,43 @@ def ipndm(denoiser: Denoiser, x, sigmas, max_order: int = 4):
     return x
 
 
+def euler_ancestral(denoiser: Denoiser, x, sigmas, eta: float = 1.0, noise: Callable | None = None):
+    """Euler ancestral sampling (k-diffusion's ``sample_euler_ancestral``): a deterministic Euler step down to
+    sigma_down, then fresh noise of std sigma_up, sigma_up^2 = eta^2 s_next^2 (s_cur^2 - s_next^2) / s_cur^2 and
+    sigma_down^2 = s_next^2 - sigma_up^2. eta = 1 is DDPM's ancestral sampler (DDIM with eta = 1, Song et al.
+    2021); eta = 0 is :func:`euler`. ``noise(x)``: standard normal draws shaped like x (torch.randn_like)."""
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"eta must be in [0, 1], got {eta!r}")
+    draw = noise if noise is not None else torch.randn_like
+    s = _floats(sigmas)
+    for s_cur, s_next in itertools.pairwise(s):
+        sigma_up = min(s_next, eta * math.sqrt(s_next**2 * (s_cur**2 - s_next**2) / s_cur**2))
+        sigma_down = math.sqrt(s_next**2 - sigma_up**2)
+        d = (x - denoiser(x, s_cur)) / s_cur
+        x = x + (sigma_down - s_cur) * d
+        if sigma_up > 0.0:
+            x = x + sigma_up * draw(x)
+    return x
+
+
 SOLVERS: dict[str, Callable] = {"euler": euler, "heun": heun, "dpmpp_2m": dpmpp_2m, "ipndm": ipndm}
+STOCHASTIC_SOLVERS: dict[str, Callable] = {"euler_ancestral": euler_ancestral}
 
 
-def get(name: str) -> Callable:
-    """The sampler registered under ``name``."""
+def get(name: str, stochastic: bool = False) -> Callable:
+    """The deterministic sampler registered under ``name``; with ``stochastic=True`` also the stochastic ones."""
+    valid = {**SOLVERS, **STOCHASTIC_SOLVERS} if stochastic else SOLVERS
     try:
-        return SOLVERS[name]
+        return valid[name]
     except KeyError:
-        raise ValueError(f"unknown solver {name!r}; valid solvers: {', '.join(SOLVERS)}") from None
+        hint = (f" ({name!r} is stochastic: the exact Gaussian theory covers deterministic solvers only)"
+                if name in STOCHASTIC_SOLVERS else "")
+        raise ValueError(f"unknown solver {name!r}{hint}; valid solvers: {', '.join(valid)}") from None
 
 
 def nfe(name: str, sigmas: Sequence[float]) -> int:
     """Number of denoiser calls the solver makes on this grid."""
-    get(name)
+    get(name, stochastic=True)
     steps = len(sigmas) - 1
     if name == "heun":
         return 2 * steps - (1 if float(sigmas[-1]) == 0.0 else 0)
@@ -105,7 +132,7 @@ def nfe(name: str, sigmas: Sequence[float]) -> int:
 
 def steps_for_nfe(name: str, budget: int) -> int:
     """Largest number of steps n of a grid ending in 0 whose NFE fits the budget (heun: 2n - 1 <= budget)."""
-    get(name)
+    get(name, stochastic=True)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"NFE budget must be an integer >= 1, got {budget!r}")
     return (budget + 1) // 2 if name == "heun" else budget

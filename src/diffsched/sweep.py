@@ -54,13 +54,18 @@ def grids(strategies: dict, n: int, sigma_min: float, sigma_max: float, eigenval
     return out
 
 
-def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, batch: int = 256) -> np.ndarray:
-    """Run ``solver`` from ``start`` on ``grid`` in batches; uint8 images N x H x W x 3 (clipped to [-1, 1])."""
+def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, batch: int = 256,
+           generator: torch.Generator | None = None) -> np.ndarray:
+    """Run ``solver`` from ``start`` on ``grid`` in batches; uint8 images N x H x W x 3 (clipped to [-1, 1]).
+    A stochastic solver draws its per-step noise from ``generator``."""
+    sampler, options = solvers.get(solver, stochastic=True), {}
+    if solver in solvers.STOCHASTIC_SOLVERS:
+        options["noise"] = lambda x: torch.randn(x.shape, generator=generator, dtype=x.dtype)
     out = []
     for x in torch.split(start, batch):
         with torch.inference_mode():
-            x0 = solvers.get(solver)(denoiser, x, grid)
-        out.append(denoisers.to_uint8(denoisers.to_images(x0, resolution)).permute(0, 2, 3, 1).numpy())
+            x0 = sampler(denoiser, x, grid, **options)
+        out.append(denoisers.to_uint8(denoisers.to_images(x0, resolution)).permute(0, 2, 3, 1).cpu().numpy())
     return np.concatenate(out)
 
 

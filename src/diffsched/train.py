@@ -176,10 +176,11 @@ def _restore(state, meta, path, net, ema, opt, scaler, noise, device) -> int:
 
 
 def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: TrainConfig, device="cpu",
-          stop_at: int | None = None, progress: bool = True) -> torch.nn.Module:
+          stop_at: int | None = None, progress: bool = True, run: dict | None = None) -> torch.nn.Module:
     """Train ``net`` in place on uint8 ``images`` (N, H, W, 3) with ``precond`` (:mod:`diffsched.precond`) and
     return the EMA copy. Resumes from ``out_dir/checkpoint.pt`` when present. ``stop_at``: return after that
-    step as if killed (no checkpoint beyond the regular ones), for tests of resume."""
+    step as if killed (no checkpoint beyond the regular ones), for tests of resume. ``run``: more settings a
+    checkpoint must share to be resumed (e.g. the network's constructor arguments)."""
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
         raise ValueError("images must be a uint8 array N x H x W x 3 (the canonical format of diffsched.data)")
     device = torch.device(device)
@@ -189,7 +190,8 @@ def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: Tr
     if config.precision != "fp32" and device.type != "cuda":
         warnings.warn(f"precision {config.precision!r} needs CUDA; training in fp32 on {device}", stacklevel=2)
     meta = {**{k: asdict(config)[k] for k in _MUST_MATCH}, "betas": list(config.betas),
-            "precond": precond.name, "network": type(net).__name__, "data": _fingerprint(images)}
+            "precond": precond.name, "network": type(net).__name__, "data": _fingerprint(images), **(run or {})}
+    meta = json.loads(json.dumps(meta))  # as the checkpoint will hold it (tuples become lists)
 
     net.to(device).train()
     ema = copy.deepcopy(net).eval().requires_grad_(False)
@@ -198,6 +200,7 @@ def train(net: torch.nn.Module, precond, images: np.ndarray, out_dir, config: Tr
     noise = torch.Generator(device=device)
     if ckpt_path.is_file():
         start = _restore(load_checkpoint(ckpt_path), meta, ckpt_path, net, ema, opt, scaler, noise, device)
+        print(f"resuming from step {start} of {config.steps} ({ckpt_path})", flush=True)
     else:
         start = 0
         noise.manual_seed(_seed(config.seed, 1))

@@ -3,7 +3,7 @@ import os
 
 from snakemake.exceptions import WorkflowError
 
-from diffsched import ranking, schedules, sweep
+from diffsched import ranking, schedules, sweep, trained
 
 
 def R(*parts):
@@ -59,8 +59,49 @@ def check_config(cfg):
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
 
+    check_training(cfg)
+
+
+def check_training(cfg):
+    """The trained models, their samplers and the sweep's networks."""
+    tr = cfg["training"]
+    models = [trained.model_name(n, v) for n in tr["networks"] for v in tr["variants"]]
+    unknown = set(cfg["sweep"]["networks"]) - set(models)
+    if unknown:
+        raise WorkflowError(
+            f"config sweep.networks names {sorted(unknown)}, not among the trained models {models} "
+            "(<training.networks key>-<training.variants key>)"
+        )
+    unknown = set(tr["datasets"]) - set(cfg["data"]["datasets"])
+    if unknown:
+        raise WorkflowError(
+            f"config training.datasets names {sorted(unknown)}, which data.datasets does not define"
+        )
+    for label, variant in tr["variants"].items():
+        if variant["time_embedding"] and variant.get("capacity_matched", False):
+            raise WorkflowError(
+                f"config training.variants.{label}: capacity_matched replaces a removed embedding; "
+                "set time_embedding: false or drop capacity_matched"
+            )
+    for label, s in tr["samplers"].items():
+        spec = cfg["strategies"].get(s["strategy"], {})
+        if spec.get("schedule") not in schedules.SCHEDULES or "search" in spec:
+            raise WorkflowError(
+                f"config training.samplers.{label}.strategy {s['strategy']!r} must name a closed-form "
+                f"top-level strategy (one of {[k for k, v in cfg['strategies'].items() if v['schedule'] in schedules.SCHEDULES and 'search' not in v]})"
+            )
+    if tr["checkpoint_every"] % tr["log_every"]:
+        raise WorkflowError(
+            f"config training: log_every ({tr['log_every']}) must divide checkpoint_every ({tr['checkpoint_every']})"
+        )
+
 
 check_config(config)
+MODELS = [
+    trained.model_name(n, v)
+    for n in config["training"]["networks"]
+    for v in config["training"]["variants"]
+]
 
 
 def gaussian_settings(keys):
@@ -125,3 +166,27 @@ DATA_IDS = {
     for kind in ("cifar10", "celeba")
 }
 RANKED = config["spectrum"]["datasets"]
+
+
+# Inputs that depend on wildcards.
+def reference_inputs(w):
+    """Training images, or the spectrum whose Gaussian model is sampled."""
+    if w.source == "gaussian":
+        return {"spectrum": R("spectrum", f"{w.dataset}.npz")}
+    return {"train": R("data", w.dataset, "train.npz")}
+
+
+def sweep_network(w):
+    """A trained network's files when the cell's denoiser is one, else nothing."""
+    if w.denoiser in sweep.ORACLES:
+        return {}
+    return {
+        "weights": R("train", w.dataset, w.denoiser, "model.pt"),
+        "spec": R("train", w.dataset, w.denoiser, "model.json"),
+    }
+
+
+def sweep_reference(w):
+    """Exact Gaussian samples for the Gaussian oracle, real training images for every other denoiser."""
+    source = "gaussian" if w.denoiser == "gaussian" else "train"
+    return R("reference", w.dataset, f"{source}-{config['sweep']['reference']}.npz")

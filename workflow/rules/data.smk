@@ -36,3 +36,21 @@ rule data_celeba:
         download_dir=R("downloads"),
     script:
         "../scripts/prepare_data.py"
+
+
+rule reference:
+    input:
+        unpack(reference_inputs),
+    output:
+        R("reference/{dataset}/{source}-{images}.npz"),
+    log:
+        R("logs/reference/{dataset}/{source}-{images}.log"),
+    wildcard_constraints:
+        source="train|gaussian",
+        images=r"\d+",
+    conda:
+        "../../environment.yml"
+    params:
+        seed=config["seed"],
+    script:
+        "../scripts/reference.py"

@@ -1,9 +1,12 @@
-# The low-NFE sweep with exact-score oracles: samples per cell, their metrics, then tables and figures.
+# The low-NFE sweep with exact-score oracles and trained networks (workflow/rules/ablation.smk): samples per
+# cell, their metrics, then tables and figures.
 SW = config["sweep"]
+SWEEP_DENOISERS = SW["denoisers"] + SW["networks"]
 
 
 rule sweep_samples:
     input:
+        unpack(sweep_network),
         spectrum=R("spectrum/{dataset}.npz"),
         train=R("data/{dataset}/train.npz"),
     output:
@@ -13,46 +16,30 @@ rule sweep_samples:
     benchmark:
         R("benchmarks/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.tsv")
     wildcard_constraints:
-        denoiser="|".join(sweep.ORACLES),
+        denoiser="|".join([*sweep.ORACLES, *MODELS]),
         nfe=r"\d+",
         seed=r"\d+",
     conda:
         "../../environment.yml"
     threads: 2
+    resources:
+        gpu=lambda w: 0 if w.denoiser in sweep.ORACLES else config["training"]["gpu"],
     params:
         strategies={
             **{k: config["strategies"][k] for k in SW["strategies"]},
             **SW["search"],
         },
         settings={k: SW[k] for k in ("samples", "search_batch", "empirical_images")},
+        device=config["training"]["device"],
         ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max", "init")},
     script:
         "../scripts/sweep_samples.py"
 
 
-rule sweep_reference:
-    input:
-        spectrum=R("spectrum/{dataset}.npz"),
-        train=R("data/{dataset}/train.npz"),
-    output:
-        R("sweep/{dataset}/{denoiser}/reference.npz"),
-    log:
-        R("logs/sweep/{dataset}/{denoiser}/reference.log"),
-    wildcard_constraints:
-        denoiser="|".join(sweep.ORACLES),
-    conda:
-        "../../environment.yml"
-    params:
-        images=SW["reference"],
-        seed=config["seed"],
-    script:
-        "../scripts/sweep_reference.py"
-
-
 rule sweep_metrics:
     input:
         samples=R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
-        reference=R("sweep/{dataset}/{denoiser}/reference.npz"),
+        reference=sweep_reference,
     output:
         R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
     log:
@@ -79,7 +66,7 @@ rule sweep_outputs:
         metrics=expand(
             R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
             dataset=SW["datasets"],
-            denoiser=SW["denoisers"],
+            denoiser=SWEEP_DENOISERS,
             solver=SW["solvers"],
             nfe=SW["nfe"],
             seed=SW["seeds"],
@@ -87,7 +74,7 @@ rule sweep_outputs:
         samples=expand(
             R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
             dataset=SW["datasets"][:1],
-            denoiser=SW["denoisers"],
+            denoiser=SWEEP_DENOISERS,
             solver=SW["solvers"][:1],
             nfe=SW["nfe"],
             seed=SW["seeds"][:1],

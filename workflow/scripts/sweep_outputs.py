@@ -4,17 +4,11 @@ and the sample grids."""
 import numpy as np
 import pandas as pd
 
-from diffsched import plots, provenance, sweep
+from diffsched import plots, provenance, sweep, tables
 from diffsched.atomic import atomic_path, write_text
 
 COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", "fid", "kid_mean",
            "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
-
-
-def markdown(table: pd.DataFrame, caption: str, floats: str = "{:.4g}") -> str:
-    cells = table.map(lambda v: floats.format(v) if isinstance(v, float) else str(v))
-    lines = [caption, "", "| " + " | ".join(cells.columns) + " |", "|" + "---|" * len(cells.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells.values.tolist()]) + "\n"
 
 
 def main(sm) -> None:
@@ -29,7 +23,7 @@ def main(sm) -> None:
     with atomic_path(sm.output.table_csv) as tmp:
         table.to_csv(tmp, index=False)
     shown = table.drop(columns=["reference", "prc_features", "weights_sha256"])
-    write_text(sm.output.table_md, markdown(shown, provenance.caption(
+    write_text(sm.output.table_md, tables.markdown(shown, provenance.caption(
         "Low-NFE sweep with exact-score oracles: exact Gaussian KL of each grid and the measured sample quality",
         **facts)))
 
@@ -48,7 +42,7 @@ def main(sm) -> None:
         agree.append({"fid_of_kl_pick": kl_fid, "best_fid": best["fid_mean"].item(),
                       "fid_gap": kl_fid - best["fid_mean"].item(), "fid_seed_std": noise})
     ranks = pd.concat([ranks, pd.DataFrame(agree)], axis=1)
-    write_text(sm.output.rank_md, markdown(ranks, provenance.caption(
+    write_text(sm.output.rank_md, tables.markdown(ranks, provenance.caption(
         "Rank correlation between the exact Gaussian KL and the measured FID across strategies (seeds averaged); "
         "fid_gap = FID of the KL's pick minus the best FID, fid_seed_std = largest FID standard deviation over "
         "seeds in the cell (NaN with one seed)", **facts)))
@@ -62,9 +56,9 @@ def main(sm) -> None:
         cell = np.load(path)
         denoiser, nfe = path.split("/")[-4], int(path.split("/")[-2].removeprefix("nfe"))
         for label in cell["strategies"]:
-            panels[(denoiser, str(label), nfe)] = cell[f"images_{label}"][: sw["grid_images"]]
+            panels[(f"{denoiser}\nNFE {nfe}", str(label))] = cell[f"images_{label}"][: sw["grid_images"]]
     plots.sample_grid(panels, sm.output.grid_pdf, provenance.caption(
-        f"First {sw['grid_images']} samples of each strategy (rows) at each oracle and NFE (columns), same start "
+        f"First {sw['grid_images']} samples of each strategy (rows) at each denoiser and NFE (columns), same start "
         f"noise; solver {sw['solvers'][0]}, seed {sw['seeds'][0]}", **facts))
 
 

@@ -1,10 +1,11 @@
 """Snakemake script (rule sweep_samples): one cell of the sweep. Every strategy samples from the same start
-states with one oracle, solver and NFE budget; the grids and their exact Gaussian KL are stored beside."""
+states with one denoiser (an oracle or a trained network), solver and NFE budget; the grids and their exact
+Gaussian KL are stored beside."""
 
 import numpy as np
 import torch
 
-from diffsched import provenance, solvers, spectrum, sweep
+from diffsched import provenance, solvers, spectrum, sweep, trained
 from diffsched.atomic import atomic_path
 
 
@@ -14,10 +15,14 @@ def main(sm) -> None:
     seed = int(w.seed)
     spec = spectrum.load(sm.input.spectrum, vectors=False)
     resolution = int(spec.meta["resolution"])
-    denoiser = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.train, s["empirical_images"])
-    start = denoiser.start(s["samples"], r["sigma_max"], r["init"], sweep.generator(seed, w.dataset, w.denoiser))
-    probe = denoiser.start(s["search_batch"], r["sigma_max"], r["init"],
-                           sweep.generator(seed, w.dataset, w.denoiser, "search"))
+    if w.denoiser in sweep.ORACLES:
+        denoiser = starts = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.train, s["empirical_images"])
+    else:  # a trained network starts where the data's Gaussian model says the sigma_max marginal is
+        denoiser = trained.load(sm.input.weights, sm.input.spec, trained.device(sm.params.device))
+        starts = sweep.oracle("gaussian", sm.input.spectrum, sm.input.train)
+    start = starts.start(s["samples"], r["sigma_max"], r["init"], sweep.generator(seed, w.dataset, w.denoiser))
+    probe = starts.start(s["search_batch"], r["sigma_max"], r["init"],
+                         sweep.generator(seed, w.dataset, w.denoiser, "search"))
     n = solvers.steps_for_nfe(w.solver, int(w.nfe))
     grids = sweep.grids(sm.params.strategies, n, r["sigma_min"], r["sigma_max"], spec.eigenvalues, w.solver,
                         r["init"], denoiser, probe)

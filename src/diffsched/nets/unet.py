@@ -42,7 +42,8 @@ class Attention(nn.Module):
 
     def forward(self, x):
         b, c, h, w = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).transpose(-1, -2).unbind(1)
+        qkv = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).transpose(-1, -2)
+        q, k, v = qkv.contiguous().unbind(1)  # contiguous: CPU attention on strided views is ~3x slower
         y = F.scaled_dot_product_attention(q, k, v)  # (b, heads, hw, c / heads)
         return x + self.proj(y.transpose(-1, -2).reshape(b, c, h, w))
 

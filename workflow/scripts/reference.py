@@ -1,6 +1,6 @@
-"""Snakemake script (rule sweep_reference): the images an oracle's samples are scored against. The Gaussian
-oracle: exact samples of N(mu, Sigma) (isolating the discretization error completely); the mixture and the
-empirical optimum: evenly spaced training images of the data set."""
+"""Snakemake script (rule reference): the real images samples are scored against. ``train``: evenly spaced
+training images of the data set (trained models, the mixture and the empirical optimum); ``gaussian``: exact
+samples of N(mu, Sigma) of its Gaussian model (the Gaussian oracle: isolates the discretization error)."""
 
 import numpy as np
 
@@ -9,8 +9,8 @@ from diffsched.atomic import atomic_path
 
 
 def main(sm) -> None:
-    w, count = sm.wildcards, sm.params.images
-    if w.denoiser == "gaussian":
+    w, count = sm.wildcards, int(sm.wildcards.images)
+    if w.source == "gaussian":
         spec = spectrum.load(sm.input.spectrum)
         gauss = denoisers.GaussianDenoiser.from_spectrum(spec)
         x = gauss.sample(count, sweep.generator(sm.params.seed, w.dataset, "reference"))

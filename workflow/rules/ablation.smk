@@ -1,0 +1,123 @@
+# Trained denoisers and the timestep-embedding ablation (Chavez, arXiv 2606.20416; Sun et al. 2025): every
+# <network>-<variant> model trained on every training data set, sampled with each ablation sampler, scored.
+TR = config["training"]
+
+
+rule train:
+    input:
+        train=R("data/{dataset}/train.npz"),
+    output:
+        weights=R("train/{dataset}/{model}/model.pt"),
+        spec=R("train/{dataset}/{model}/model.json"),
+        loss=R("train/{dataset}/{model}/loss.csv"),
+    log:
+        R("logs/train/{dataset}/{model}.log"),
+    benchmark:
+        R("benchmarks/train/{dataset}/{model}.tsv")
+    wildcard_constraints:
+        model="|".join(MODELS),
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        gpu=TR["gpu"],
+    params:
+        training=TR,
+        # Not an output: Snakemake deletes the outputs of a killed job, but the checkpoint must survive it.
+        state=lambda w: R("train", w.dataset, w.model, "state"),
+    script:
+        "../scripts/train_model.py"
+
+
+rule ablation_samples:
+    input:
+        weights=R("train/{dataset}/{model}/model.pt"),
+        spec=R("train/{dataset}/{model}/model.json"),
+    output:
+        R("ablation/{dataset}/{model}/samples.npz"),
+    log:
+        R("logs/ablation/{dataset}/{model}/samples.log"),
+    benchmark:
+        R("benchmarks/ablation/{dataset}/{model}/samples.tsv")
+    wildcard_constraints:
+        model="|".join(MODELS),
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        gpu=TR["gpu"],
+    params:
+        training=TR,
+        strategies=config["strategies"],
+        ranking=config["ranking"],
+        seed=config["seed"],
+    script:
+        "../scripts/ablation_samples.py"
+
+
+rule ablation_metrics:
+    input:
+        samples=R("ablation/{dataset}/{model}/samples.npz"),
+        spec=R("train/{dataset}/{model}/model.json"),
+        reference=R(f"reference/{{dataset}}/train-{TR['reference']}.npz"),
+    output:
+        R("ablation/{dataset}/{model}/metrics.csv"),
+    log:
+        R("logs/ablation/{dataset}/{model}/metrics.log"),
+    benchmark:
+        R("benchmarks/ablation/{dataset}/{model}/metrics.tsv")
+    conda:
+        "../../environment.yml"
+    threads: 2
+    params:
+        metrics=TR["metrics"],
+        cache=R("cache"),
+    script:
+        "../scripts/ablation_metrics.py"
+
+
+rule ablation_outputs:
+    input:
+        metrics=expand(
+            R("ablation/{dataset}/{model}/metrics.csv"),
+            dataset=TR["datasets"],
+            model=MODELS,
+        ),
+        samples=expand(
+            R("ablation/{dataset}/{model}/samples.npz"),
+            dataset=TR["datasets"],
+            model=MODELS,
+        ),
+        loss=expand(
+            R("train/{dataset}/{model}/loss.csv"),
+            dataset=TR["datasets"],
+            model=MODELS,
+        ),
+    output:
+        table_csv=report(
+            F("ablation/ablation_table.csv"),
+            caption="../report/ablation_table.rst",
+            category="Timestep-embedding ablation",
+        ),
+        table_md=F("ablation/ablation_table.md"),
+        grid_pdf=F("ablation/samples.pdf"),
+        grid_png=report(
+            F("ablation/samples.png"),
+            caption="../report/ablation_samples.rst",
+            category="Timestep-embedding ablation",
+        ),
+        loss_pdf=F("ablation/loss.pdf"),
+        loss_png=report(
+            F("ablation/loss.png"),
+            caption="../report/ablation_loss.rst",
+            category="Timestep-embedding ablation",
+        ),
+    log:
+        R("logs/ablation/outputs.log"),
+    conda:
+        "../../environment.yml"
+    params:
+        training=TR,
+        seed=config["seed"],
+    script:
+        "../scripts/ablation_outputs.py"
