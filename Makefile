@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 CORES ?= all
 
 .PHONY: env run smoke test test-fast test-slurm bench lint clean
@@ -28,7 +29,11 @@ test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
 test-slurm: env  ## profiles/slurm on a real one-node SLURM cluster on localhost (root; apt-installs slurm; ~10 min)
 	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh
 
-bench: env
+$(BENCH_STAMP): $(STAMP)  ## the bench extra: the reference U-Net of benchmarks/bench_train.py
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: env
