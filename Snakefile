@@ -20,6 +20,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/spectrum.smk"
 include: "workflow/rules/ranking.smk"
 include: "workflow/rules/sweep.smk"
+include: "workflow/rules/probe.smk"
 
 
 localrules:
@@ -31,3 +32,4 @@ rule all:
         gaussian_outputs(),
         rules.ranking_outputs.output,
         rules.sweep_outputs.output,
+        rules.probe_outputs.output,
