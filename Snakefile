@@ -21,6 +21,7 @@ include: "workflow/rules/spectrum.smk"
 include: "workflow/rules/ranking.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/sweep.smk"
+include: "workflow/rules/probe.smk"
 
 
 localrules:
@@ -33,3 +34,4 @@ rule all:
         rules.ranking_outputs.output,
         rules.sweep_outputs.output,
         rules.ablation_outputs.output,
+        rules.probe_outputs.output,

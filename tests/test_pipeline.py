@@ -43,6 +43,7 @@ def expected_outputs(tmp):
     paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples") for e in ("pdf", "png")]
     paths += [f"ablation/ablation_table.{e}" for e in ("csv", "md")]
     paths += [f"ablation/{f}.{e}" for f in ("samples", "loss") for e in ("pdf", "png")]
+    paths += [f"probe/noise_level.{e}" for e in ("pdf", "png", "csv", "md")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -88,6 +89,18 @@ def test_ablation_table_has_every_model_and_sampler(smoke_run):
     for fact in ("training: 20 steps of batch 16", "samples: 24 per model and sampler", "euler_ancestral",
                  "cifar10, celeba32"):
         assert fact in caption, fact
+
+
+def test_noise_level_probe_meets_the_high_dimension_prediction(smoke_run):
+    import pandas as pd
+
+    table = pd.read_csv(smoke_run / "figures/probe/noise_level.csv")
+    assert set(table["dataset"]) == {"cifar10", "celeba32"} and set(table["estimator"]) == {"norm", "learned"}
+    assert (table["n_test"] == 100).all() and (table["steps"] == 100).all()
+    top = table[(table["sigma"] == table["sigma"].max()) & (table["estimator"] == "norm")]
+    assert (abs(top["rms_log_error"] / top["high_dim_prediction"] - 1) < 0.3).all()  # 1/sqrt(2d), 100 images
+    caption = (smoke_run / "figures/probe/noise_level.md").read_text()
+    assert "CelebA 10k subset (JPEG q75 copy), 32x32 (400 train images, 100 held-out images" in caption
 
 
 def test_data_ranking_floor_and_sources(smoke_run):

@@ -197,3 +197,19 @@ def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
         ax.set_title(dataset)
         ax.set_ylabel("training loss (EDM-weighted)")
     save(fig, out, caption)
+
+
+def noise_level(table: pd.DataFrame, out, caption: str) -> None:
+    """RMS of log(sigma_hat / sigma) against sigma (log-log) per estimator, a panel per data set, with the
+    high-dimension prediction 1 / sqrt(2 d) (Sun et al. 2025) dashed."""
+    names = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _panels(len(names), width=4.6, sharey=True)
+    for ax, name in zip(axes, names):
+        part = table[table["dataset"] == name]
+        sns.lineplot(part, x="sigma", y="rms_log_error", hue="estimator", marker="o", markersize=4, ax=ax)
+        dimension = part["dimension"].iloc[0]
+        ax.axhline(part["high_dim_prediction"].iloc[0], color="k", ls="--", lw=0.8, label="1/sqrt(2d)")
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
+               title=f"{part['source'].iloc[0]}, d = {dimension}")
+        ax.legend(fontsize=7)
+    save(fig, out, caption)

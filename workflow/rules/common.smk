@@ -3,7 +3,7 @@ import os
 
 from snakemake.exceptions import WorkflowError
 
-from diffsched import ranking, schedules, sweep, trained
+from diffsched import data, ranking, schedules, sweep, trained
 
 
 def R(*parts):
@@ -50,12 +50,14 @@ def check_config(cfg):
                 f"config sweep: the mixture oracle needs class labels, which {unlabelled} lack; "
                 "drop mixture from sweep.denoisers or those data sets from sweep.datasets"
             )
-    unknown = (set(cfg["spectrum"]["datasets"]) | set(sw["datasets"])) - set(
-        cfg["data"]["datasets"]
-    )
+    unknown = (
+        set(cfg["spectrum"]["datasets"])
+        | set(sw["datasets"])
+        | set(cfg["probe"]["datasets"])
+    ) - set(cfg["data"]["datasets"])
     if unknown:
         raise WorkflowError(
-            f"config spectrum.datasets or sweep.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"config spectrum.datasets, sweep.datasets or probe.datasets names {sorted(unknown)}, which data.datasets does not define; "
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
 
@@ -190,3 +192,11 @@ def sweep_reference(w):
     """Exact Gaussian samples for the Gaussian oracle, real training images for every other denoiser."""
     source = "gaussian" if w.denoiser == "gaussian" else "train"
     return R("reference", w.dataset, f"{source}-{config['sweep']['reference']}.npz")
+
+
+def probe_inputs(wildcards):
+    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train)."""
+    kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
+    return {
+        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
+    }
