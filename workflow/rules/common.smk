@@ -188,6 +188,27 @@ def sweep_network(w):
     }
 
 
+def sweep_cells(suffix, first_only=False):
+    """Files of every sweep cell: the oracles with sweep.seeds, the trained networks with sweep.network_seeds;
+    first_only: the first data set, solver and seed only (the sample grids)."""
+    sw = config["sweep"]
+    pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
+    paths = []
+    for denoisers, seeds in (
+        (sw["denoisers"], sw["seeds"]),
+        (sw["networks"], sw["network_seeds"]),
+    ):
+        paths += expand(
+            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}" + suffix),
+            dataset=pick(sw["datasets"]),
+            denoiser=denoisers,
+            solver=pick(sw["solvers"]),
+            nfe=sw["nfe"],
+            seed=pick(seeds),
+        )
+    return paths
+
+
 def sweep_reference(w):
     """Exact Gaussian samples for the Gaussian oracle, real training images for every other denoiser."""
     source = "gaussian" if w.denoiser == "gaussian" else "train"

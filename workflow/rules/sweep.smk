@@ -1,7 +1,6 @@
 # The low-NFE sweep with exact-score oracles and trained networks (workflow/rules/ablation.smk): samples per
 # cell, their metrics, then tables and figures.
 SW = config["sweep"]
-SWEEP_DENOISERS = SW["denoisers"] + SW["networks"]
 
 
 rule sweep_samples:
@@ -63,22 +62,8 @@ rule sweep_metrics:
 
 rule sweep_outputs:
     input:
-        metrics=expand(
-            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
-            dataset=SW["datasets"],
-            denoiser=SWEEP_DENOISERS,
-            solver=SW["solvers"],
-            nfe=SW["nfe"],
-            seed=SW["seeds"],
-        ),
-        samples=expand(
-            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
-            dataset=SW["datasets"][:1],
-            denoiser=SWEEP_DENOISERS,
-            solver=SW["solvers"][:1],
-            nfe=SW["nfe"],
-            seed=SW["seeds"][:1],
-        ),
+        metrics=sweep_cells(".metrics.csv"),
+        samples=sweep_cells(".npz", first_only=True),
     output:
         table_csv=report(
             F("sweep/sweep_table.csv"),

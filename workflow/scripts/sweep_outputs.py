@@ -17,8 +17,9 @@ def main(sm) -> None:
     table = table[[c for c in COLUMNS if c in table.columns]]
     facts = dict(source=", ".join(sw["datasets"]) + " (see the reference column; offline copies are JPEG q75)",
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
-                 denoisers=", ".join(sw["denoisers"]), solver=", ".join(sw["solvers"]),
-                 nfe=", ".join(map(str, sw["nfe"])), seeds=", ".join(map(str, sw["seeds"])),
+                 denoisers=", ".join(sw["denoisers"] + [f"{n} (trained)" for n in sw["networks"]]),
+                 solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
+                 seeds=f"{', '.join(map(str, sw['seeds']))} (networks: {', '.join(map(str, sw['network_seeds']))})",
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
     with atomic_path(sm.output.table_csv) as tmp:
         table.to_csv(tmp, index=False)
