@@ -46,7 +46,7 @@ def test_our_extractor_gives_torch_fidelitys_features(converted, cifar):
     with torch.no_grad():
         (expected,) = stock(images)
     (got,) = fast(images)  # one chunk, padded to CHUNK images
-    assert fast_inception._COMPILED["fn"] is not None  # the compiled path did run
+    assert fast._compiled(images.device) is not None and not fast_inception._COMPILED.get("failed")
     assert got.shape == expected.shape == (6, 2048)
     assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
 
@@ -64,20 +64,31 @@ def test_eager_fallback_when_torch_compile_is_missing(converted, cifar, monkeypa
         (expected,) = stock(images)
     with pytest.warns(UserWarning, match="eagerly"):
         (got,) = fast(images)
-    assert fast_inception._COMPILED["fn"] is None
+    assert fast_inception._COMPILED == {"failed": True}
     assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
 def test_eager_fallback_when_the_compiled_graph_fails(converted, cifar, monkeypatch):
-    def broken(module, x):
+    def broken(x):
         raise RuntimeError("C++ compiler not found")
 
-    monkeypatch.setattr(fast_inception, "_COMPILED", {"fn": broken})
+    monkeypatch.setattr(fast_inception, "_COMPILED", {})
+    monkeypatch.setattr(fast_inception, "_frozen", lambda module: broken)
     images = metrics.as_uint8_nchw(cifar[:2])
     fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
     with pytest.warns(UserWarning, match="compiler not found"):
         (got,) = fast(images)
-    assert got.shape == (2, 2048) and torch.isfinite(got).all() and fast_inception._COMPILED["fn"] is None
+    assert got.shape == (2, 2048) and torch.isfinite(got).all() and fast_inception._COMPILED["failed"]
+
+
+def test_instances_with_the_same_weights_share_one_frozen_graph(converted, monkeypatch):
+    monkeypatch.setattr(fast_inception, "_COMPILED", {})
+    cpu = torch.device("cpu")
+    first, second, other = (fast_inception.FastInceptionV3(fast_inception.NAME, features,
+                                                           feature_extractor_weights_path=str(converted))
+                            for features in (["2048"], ["2048"], ["64", "2048"]))
+    assert first._compiled(cpu) is second._compiled(cpu)  # torch-fidelity's next call does not compile again
+    assert other._compiled(cpu) is not first._compiled(cpu)  # another graph for other features
 
 
 @pytest.fixture(scope="module")

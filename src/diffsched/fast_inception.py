@@ -2,14 +2,19 @@
 
 Same module and weights as ``FeatureExtractorInceptionV3`` (the TF-compatible FID network of Heusel et al.
 2017); only the execution changes: channels-last memory layout, ``torch.inference_mode`` and
-``torch.compile`` on chunks of :data:`CHUNK` images (the last one padded), so that any batch size runs one
-static compiled graph per image size and nothing recompiles. Where ``torch.compile`` is unavailable or
-fails, it runs the same module eagerly. Registered in torch-fidelity's registry as :data:`NAME` through
+``torch.compile`` with inductor's freezing on chunks of :data:`CHUNK` images (the last one padded), so that
+any batch size runs one static compiled graph per image size and nothing recompiles. Freezing takes the
+weights as constants: it folds each batch norm into its convolution and prepacks the convolution weights for
+oneDNN once, instead of on every call (about 1.2x faster than compiling without it). A frozen graph belongs
+to the weights it was compiled with, so it is shared by the instances (torch-fidelity makes one per call)
+built from the same weights file, features and device. Where ``torch.compile`` is unavailable or fails, it
+runs the same module eagerly. Registered in torch-fidelity's registry as :data:`NAME` through
 ``register_feature_extractor``.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import torch
@@ -19,7 +24,7 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_featur
 
 NAME = "inception-v3-diffsched"
 LOGITS = ("logits", "logits_unbiased")
-CHUNK = 64  # images per compiled call (torch-fidelity's default batch; 16 was ~1.3x slower)
+CHUNK = 64  # images per compiled call (torch-fidelity's default batch; 16 and 32 were slower)
 
 
 def _features(module, x):
@@ -27,19 +32,18 @@ def _features(module, x):
     return FeatureExtractorInceptionV3.forward(module, x.contiguous(memory_format=torch.channels_last))
 
 
-# The compiled _features, shared by all instances: parameters are graph inputs, so a new instance (one per
-# torch-fidelity call) reuses the compiled graph instead of compiling again. None once compiling has failed.
+# Frozen compiled forwards by (weights file, features, dtype, device); {"failed": True} once compiling failed.
 _COMPILED: dict = {}
 
 
-def _compiled_features():
-    if "fn" not in _COMPILED:
-        try:
-            _COMPILED["fn"] = torch.compile(_features, dynamic=False)
-        except (RuntimeError, AttributeError) as err:  # no or unsupported torch.compile: eager is the same module
-            warnings.warn(f"torch.compile unavailable ({err}); extracting Inception features eagerly", stacklevel=4)
-            _COMPILED["fn"] = None
-    return _COMPILED["fn"]
+def _frozen(module):
+    """``_features`` compiled with ``module``'s weights frozen into the graph (compiled at its first call)."""
+    compiled = torch.compile(lambda x: _features(module, x), dynamic=False)
+
+    def run(x):
+        with torch._inductor.config.patch(freezing=True):
+            return compiled(x)
+    return run
 
 
 class FastInceptionV3(FeatureExtractorInceptionV3):
@@ -59,20 +63,37 @@ class FastInceptionV3(FeatureExtractorInceptionV3):
             )
         self.to(memory_format=torch.channels_last)
         self._compile = kwargs.get("diffsched_compile", True)
+        stat = os.stat(feature_extractor_weights_path)
+        self._weights = (os.path.realpath(feature_extractor_weights_path), stat.st_size, stat.st_mtime_ns)
+
+    def _compiled(self, device):
+        """The frozen forward shared by instances like this one; None where compiling is unavailable."""
+        if _COMPILED.get("failed"):
+            return None
+        key = (self._weights, tuple(self.features_list), self.feature_extractor_internal_dtype, device)
+        if key not in _COMPILED:
+            try:
+                _COMPILED[key] = _frozen(self)
+            except (RuntimeError, AttributeError) as err:  # no or unsupported torch.compile: eager is the same
+                warnings.warn(f"torch.compile unavailable ({err}); extracting Inception features eagerly",
+                              stacklevel=4)
+                _COMPILED["failed"] = True
+                return None
+        return _COMPILED[key]
 
     def forward(self, x):
         n = x.shape[0]
         with torch.inference_mode():
-            compiled = _compiled_features() if self._compile else None
+            compiled = self._compiled(x.device) if self._compile else None
             if compiled is not None:
                 padded = F.pad(x, (0, 0, 0, 0, 0, 0, 0, -n % CHUNK))
                 try:
-                    chunks = [compiled(self, chunk) for chunk in padded.split(CHUNK)]
+                    chunks = [compiled(chunk) for chunk in padded.split(CHUNK)]
                     return tuple(torch.cat(features)[:n] for features in zip(*chunks))
                 except RuntimeError as err:  # e.g. no C++ compiler for inductor: the eager module is the same
                     warnings.warn(f"torch.compile failed ({type(err).__name__}: {err}); extracting eagerly",
                                   stacklevel=2)
-                    _COMPILED["fn"] = None
+                    _COMPILED["failed"] = True
             return _features(self, x)
 
     @staticmethod
