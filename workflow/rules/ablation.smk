@@ -57,18 +57,20 @@ rule ablation_samples:
 
 rule ablation_metrics:
     input:
-        samples=R("ablation/{dataset}/{model}/samples.npz"),
-        spec=R("train/{dataset}/{model}/model.json"),
+        samples=expand(R("ablation/{{dataset}}/{model}/samples.npz"), model=MODELS),
+        specs=expand(R("train/{{dataset}}/{model}/model.json"), model=MODELS),
         reference=R(f"reference/{{dataset}}/train-{TR['reference']}.npz"),
     output:
-        R("ablation/{dataset}/{model}/metrics.csv"),
+        R("ablation/{dataset}/metrics.csv"),
     log:
-        R("logs/ablation/{dataset}/{model}/metrics.log"),
+        R("logs/ablation/{dataset}/metrics.log"),
     benchmark:
-        R("benchmarks/ablation/{dataset}/{model}/metrics.tsv")
+        R("benchmarks/ablation/{dataset}/metrics.tsv")
     conda:
         "../../environment.yml"
     threads: 2
+    resources:
+        gpu=TR["gpu"],
     params:
         metrics=TR["metrics"],
         cache=R("cache"),
@@ -78,11 +80,7 @@ rule ablation_metrics:
 
 rule ablation_outputs:
     input:
-        metrics=expand(
-            R("ablation/{dataset}/{model}/metrics.csv"),
-            dataset=TR["datasets"],
-            model=MODELS,
-        ),
+        metrics=expand(R("ablation/{dataset}/metrics.csv"), dataset=TR["datasets"]),
         samples=expand(
             R("ablation/{dataset}/{model}/samples.npz"),
             dataset=TR["datasets"],

@@ -188,9 +188,10 @@ def sweep_network(w):
     }
 
 
-def sweep_cells(suffix, first_only=False):
-    """Files of every sweep cell: the oracles with sweep.seeds, the trained networks with sweep.network_seeds;
-    first_only: the first data set, solver and seed only (the sample grids)."""
+def sweep_cells(first_only=False):
+    """Sample files of every sweep cell: the oracles with sweep.seeds, the trained networks with
+    sweep.network_seeds; first_only: the first data set, solver and seed only (the sample grids).
+    """
     sw = config["sweep"]
     pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
     paths = []
@@ -199,7 +200,7 @@ def sweep_cells(suffix, first_only=False):
         (sw["networks"], sw["network_seeds"]),
     ):
         paths += expand(
-            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}" + suffix),
+            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
             dataset=pick(sw["datasets"]),
             denoiser=denoisers,
             solver=pick(sw["solvers"]),
@@ -207,6 +208,12 @@ def sweep_cells(suffix, first_only=False):
             seed=pick(seeds),
         )
     return paths
+
+
+def denoiser_cells(w):
+    """The sweep cells of one data set and denoiser (scored together: one Inception warm-up per denoiser)."""
+    folder = R("sweep", w.dataset, w.denoiser) + os.sep
+    return [p for p in sweep_cells() if p.startswith(folder)]
 
 
 def sweep_reference(w):

@@ -37,22 +37,21 @@ rule sweep_samples:
 
 rule sweep_metrics:
     input:
-        samples=R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
+        samples=denoiser_cells,
         reference=sweep_reference,
     output:
-        R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.csv"),
+        R("sweep/{dataset}/{denoiser}/metrics.csv"),
     log:
-        R("logs/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.log"),
+        R("logs/sweep/{dataset}/{denoiser}/metrics.log"),
     benchmark:
-        R(
-            "benchmarks/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.metrics.tsv"
-        )
+        R("benchmarks/sweep/{dataset}/{denoiser}/metrics.tsv")
     wildcard_constraints:
-        nfe=r"\d+",
-        seed=r"\d+",
+        denoiser="|".join([*sweep.ORACLES, *MODELS]),
     conda:
         "../../environment.yml"
     threads: 2
+    resources:
+        gpu=config["training"]["gpu"],
     params:
         metrics=SW["metrics"],
         cache=R("cache"),
@@ -62,8 +61,12 @@ rule sweep_metrics:
 
 rule sweep_outputs:
     input:
-        metrics=sweep_cells(".metrics.csv"),
-        samples=sweep_cells(".npz", first_only=True),
+        metrics=expand(
+            R("sweep/{dataset}/{denoiser}/metrics.csv"),
+            dataset=SW["datasets"],
+            denoiser=SW["denoisers"] + SW["networks"],
+        ),
+        samples=sweep_cells(first_only=True),
     output:
         table_csv=report(
             F("sweep/sweep_table.csv"),

@@ -1,5 +1,6 @@
-"""Snakemake script (rule ablation_metrics): FID, KID and precision/recall of one trained model's samples,
-per sampler, against real training images (Inception pool3 features for all three)."""
+"""Snakemake script (rule ablation_metrics): FID, KID and precision/recall of every trained model's samples on
+one data set, per sampler, against real training images (Inception pool3 features for all three), in one
+process so the feature extractor is compiled once."""
 
 import numpy as np
 import torch
@@ -9,16 +10,21 @@ from diffsched import metrics, provenance, tables, trained
 
 def main(sm) -> dict:
     torch.set_num_threads(sm.threads)
-    w = sm.wildcards
-    cell, reference = np.load(sm.input.samples), np.load(sm.input.reference)
-    spec = trained.load_spec(sm.input.spec)
-    scores, sources = metrics.score_sets({str(k): cell[f"images_{k}"] for k in cell["samplers"]},
-                                         reference["images"], w.dataset, sm.params.metrics, sm.params.cache)
-    rows = [{"dataset": w.dataset, "model": w.model, "network": spec["network"],
-             "time_embedding": spec["kwargs"].get("time_embedding", True),
-             "capacity_matched": spec["kwargs"].get("capacity_matched", False), "parameters": spec["parameters"],
-             "train_steps": spec["steps"], "sampler": label, "nfe": int(cell[f"nfe_{label}"]),
-             "reference": str(reference["what"]), **scores[label]} for label in scores]
+    reference = np.load(sm.input.reference)
+    cells = {p.split("/")[-2]: np.load(p) for p in sm.input.samples}  # model -> its samples
+    sets = {f"{m}:{k}": cell[f"images_{k}"] for m, cell in cells.items() for k in cell["samplers"]}
+    scores, sources = metrics.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
+                                         sm.params.cache)
+    rows = []
+    for (model, cell), spec_path in zip(cells.items(), sm.input.specs):
+        spec = trained.load_spec(spec_path)
+        for label in map(str, cell["samplers"]):
+            rows.append({"dataset": sm.wildcards.dataset, "model": model, "network": spec["network"],
+                         "time_embedding": spec["kwargs"].get("time_embedding", True),
+                         "capacity_matched": spec["kwargs"].get("capacity_matched", False),
+                         "parameters": spec["parameters"], "train_steps": spec["steps"], "sampler": label,
+                         "nfe": int(cell[f"nfe_{label}"]), "reference": str(reference["what"]),
+                         **scores[f"{model}:{label}"]})
     print(tables.write_csv(rows, sm.output[0]).to_string())
     return sources
 
