@@ -2,8 +2,12 @@
 
     PYTHONPATH=src python benchmarks/bench_fid.py [--n 64] [--repeats 3] [--batch-size 64]
 
-Prints images/s (median over alternating repeats, after one warm-up that includes compilation) for both
-extractors and the FID of the same two CIFAR-10 sets computed from each one's features, to show that they
+Each measurement runs in a fresh process, as a user would run the extractor: diffsched's extractor changes the
+process's malloc settings (``fast_inception.keep_heap``), which must not reach the stock one. The processes
+alternate between the extractors, so that load from other users of a shared machine falls on all alike. Each
+process makes one warm-up pass (compilation included) and one timed pass over two sets of CIFAR-10 images.
+Prints the median images/s of each extractor, the stock one with ``keep_heap`` applied as well (how much of the
+speed-up is the allocator), and the FID of the two sets computed from each one's features, to show that they
 agree.
 """
 
@@ -13,8 +17,12 @@ import argparse
 import io
 import json
 import statistics
+import subprocess
+import sys
 import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +31,8 @@ from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorIncepti
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 
 from diffsched import fast_inception, inception_weights, metrics
+
+EXTRACTORS = ("torch-fidelity", "torch-fidelity+keep_heap", "diffsched")
 
 
 def cifar(n: int, path: str) -> torch.Tensor:
@@ -37,55 +47,75 @@ def cifar(n: int, path: str) -> torch.Tensor:
     return metrics.as_uint8_nchw(np.stack(images))
 
 
-def extract(extractor, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+def extractor(name: str, weights: str):
+    if name == "diffsched":
+        return fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=weights)
+    if name.endswith("+keep_heap"):
+        fast_inception.keep_heap()
+    return FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=weights)
+
+
+def extract(model, images: torch.Tensor, batch_size: int) -> torch.Tensor:
     with torch.no_grad():
-        return torch.cat([extractor(batch)[0] for batch in images.split(batch_size)])
+        return torch.cat([model(batch)[0] for batch in images.split(batch_size)])
 
 
-def timed(extractors: dict, sets, batch_size: int, repeats: int) -> tuple[dict, dict, dict]:
-    """Warm-up seconds, median images/s and features of each set, per extractor.
+def measure(args) -> None:
+    """In a child process: one warm-up and one timed pass of one extractor; features saved to args.features."""
+    weights, _ = inception_weights.inception_weights()
+    images = cifar(2 * args.n, args.data)
+    sets = [images[0::2], images[1::2]]
+    model = extractor(args.only, str(weights))
+    start = time.perf_counter()
+    features = [extract(model, s, args.batch_size) for s in sets]
+    warmup = time.perf_counter() - start
+    start = time.perf_counter()
+    for s in sets:
+        extract(model, s, args.batch_size)
+    rate = len(images) / (time.perf_counter() - start)
+    torch.save(features, args.features)
+    print(json.dumps({"images_per_s": rate, "warmup_s": warmup}))
 
-    The repeats alternate between the extractors, so that load from other users of a shared machine falls on
-    both alike.
-    """
-    warmup, features, rates = {}, {}, {name: [] for name in extractors}
-    for name, extractor in extractors.items():
-        start = time.perf_counter()
-        features[name] = [extract(extractor, s, batch_size) for s in sets]
-        warmup[name] = time.perf_counter() - start
-    for _ in range(repeats):
-        for name, extractor in extractors.items():
-            start = time.perf_counter()
-            for s in sets:
-                extract(extractor, s, batch_size)
-            rates[name].append(sum(len(s) for s in sets) / (time.perf_counter() - start))
-    return warmup, {name: statistics.median(r) for name, r in rates.items()}, features
+
+def run_child(name: str, features: Path, args) -> dict:
+    command = [sys.executable, __file__, "--only", name, "--features", str(features), "--n", str(args.n),
+               "--batch-size", str(args.batch_size), "--data", args.data]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=64, help="images per set (two disjoint sets)")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="processes per extractor")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--data", default="/work/shared/data/cifar10-jpeg.tar.gz")
+    p.add_argument("--only", choices=EXTRACTORS, help=argparse.SUPPRESS)
+    p.add_argument("--features", help=argparse.SUPPRESS)
     args = p.parse_args()
-    weights, sha256 = inception_weights.inception_weights()
-    images = cifar(2 * args.n, args.data)
-    sets = [images[0::2], images[1::2]]
-    extractors = {
-        "torch-fidelity": FeatureExtractorInceptionV3("inception-v3-compat", ["2048"],
-                                                      feature_extractor_weights_path=str(weights)),
-        "diffsched": fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"],
-                                                    feature_extractor_weights_path=str(weights)),
-    }
-    warmup, rates, features = timed(extractors, sets, args.batch_size, args.repeats)
+    if args.only:
+        return measure(args)
+    _, sha256 = inception_weights.inception_weights()
+    runs = {name: [] for name in EXTRACTORS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeats):
+            for name in EXTRACTORS:
+                runs[name].append(run_child(name, Path(tmp) / f"{name}.pt", args))
+        features = {name: torch.load(Path(tmp) / f"{name}.pt") for name in EXTRACTORS}
     report = {}
-    for name in extractors:
+    for name in EXTRACTORS:
         stats = [fid_features_to_statistics(f) for f in features[name]]
-        fid = fid_statistics_to_metric(*stats, verbose=False)[KEY_METRIC_FID]
-        report[name] = {"images_per_s": round(rates[name], 2), "warmup_s": round(warmup[name], 1), "fid": fid}
-    stock, ours = (torch.cat(features[k]) for k in extractors)
-    report["speedup"] = round(report["diffsched"]["images_per_s"] / report["torch-fidelity"]["images_per_s"], 2)
+        report[name] = {
+            "images_per_s": round(statistics.median(r["images_per_s"] for r in runs[name]), 2),
+            "warmup_s": round(statistics.median(r["warmup_s"] for r in runs[name]), 1),
+            "fid": fid_statistics_to_metric(*stats, verbose=False)[KEY_METRIC_FID],
+        }
+    rate = {name: report[name]["images_per_s"] for name in EXTRACTORS}
+    stock, ours = (torch.cat(features[k]) for k in ("torch-fidelity", "diffsched"))
+    report["speedup"] = round(rate["diffsched"] / rate["torch-fidelity"], 2)
+    report["speedup_vs_stock_with_keep_heap"] = round(rate["diffsched"] / rate["torch-fidelity+keep_heap"], 2)
     report["max_rel_feature_diff"] = float((ours - stock).abs().max() / stock.abs().max())
     report["fid_rel_diff"] = abs(report["diffsched"]["fid"] / report["torch-fidelity"]["fid"] - 1)
     report.update(n_per_set=args.n, repeats=args.repeats, batch_size=args.batch_size,

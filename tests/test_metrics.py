@@ -1,4 +1,6 @@
 import io
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -144,3 +146,28 @@ def test_unknown_metric_and_bad_key_are_refused(converted, halves):
         metrics.compute_metrics(*halves, reference_key="../escape", weights_path=converted)
     with pytest.raises(ValueError, match="more than 3 images"):
         metrics.compute_metrics(halves[0][:3], halves[1], ("prc",), weights_path=converted)
+
+
+KEEP_HEAP_PROBE = """
+import resource, sys, torch
+from diffsched import fast_inception
+if sys.argv[1] == "keep":
+    assert fast_inception.keep_heap()
+faults = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(64 * 2**20)  # 256 MB, touched, then freed
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[-1])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
+    def last_faults(mode):
+        done = subprocess.run([sys.executable, "-c", KEEP_HEAP_PROBE, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    pages = 64 * 2**20 * 4 // 4096
+    assert last_faults("default") > pages // 2  # glibc's default: a fresh mmap, every page faulted in again
+    assert last_faults("keep") < pages // 100  # kept on the heap: the same pages reused

@@ -10,10 +10,18 @@ to the weights it was compiled with, so it is shared by the instances (torch-fid
 built from the same weights file, features and device. Where ``torch.compile`` is unavailable or fails, it
 runs the same module eagerly. Registered in torch-fidelity's registry as :data:`NAME` through
 ``register_feature_extractor``.
+
+The activations of a 64-image chunk are hundreds of MB each. glibc's malloc serves blocks above 32 MB with a
+fresh ``mmap`` and unmaps them on free, so every call page-faults about 2 GB back in (a third of the run time
+here). :func:`keep_heap` makes the process's malloc serve every block from its heap and keep freed memory for
+reuse, as the jemalloc / tcmalloc preload advised for PyTorch on CPUs would; the extractor applies it once
+constructed, for the rest of the process (which keeps its peak heap, about 2 GB, for reuse).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import warnings
 
@@ -25,6 +33,17 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_featur
 NAME = "inception-v3-diffsched"
 LOGITS = ("logits", "logits_unbiased")
 CHUNK = 64  # images per compiled call (torch-fidelity's default batch; 16 and 32 were slower)
+
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc mallopt parameters (malloc.h)
+
+
+def keep_heap() -> bool:
+    """Make glibc's malloc keep large blocks on its heap for reuse (no mmap, no trim); False where not glibc."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"):
+        return False
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 def _features(module, x):
@@ -62,6 +81,7 @@ class FastInceptionV3(FeatureExtractorInceptionV3):
                 "offline weights have no logits layer; they serve FID, KID and precision/recall only"
             )
         self.to(memory_format=torch.channels_last)
+        keep_heap()
         self._compile = kwargs.get("diffsched_compile", True)
         stat = os.stat(feature_extractor_weights_path)
         self._weights = (os.path.realpath(feature_extractor_weights_path), stat.st_size, stat.st_mtime_ns)
