@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch_fidelity
 from PIL import Image
+from torch_fidelity import KEY_METRIC_FID
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
 from diffsched import fast_inception, metrics
@@ -113,6 +116,30 @@ def test_fid_small_between_halves_large_against_noise(converted, halves, referen
     assert abs(same["kid_mean"]) < 0.05 * far["kid_mean"]
     assert same["prc_features"] == far["prc_features"] == "inception-v3-pool3"
     assert same["n_reference"] == 150 and same["kid_subset_size"] == 150 and far["kid_subset_size"] == 40
+
+
+@pytest.mark.parametrize("n", [20, 300])  # fewer samples than feature dimensions (the fast route), and more
+def test_frechet_distance_is_torch_fidelitys(n):
+    rng = np.random.default_rng(n)
+    mixing = rng.standard_normal((64, 64))
+    features = torch.from_numpy(rng.standard_normal((n, 64)) @ mixing + 0.3).float()
+    reference = fid_features_to_statistics(torch.from_numpy(rng.standard_normal((100, 64)) @ mixing).float())
+    expected = fid_statistics_to_metric(fid_features_to_statistics(features), reference, False)[KEY_METRIC_FID]
+    # torch-fidelity averages the float32 features in float32: agreement to about 1e-8 relative
+    assert metrics.frechet_distance(features, reference) == pytest.approx(expected, rel=1e-6)
+
+
+def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
+    a, b = halves
+    ours = metrics.compute_metrics(a, b, weights_path=converted, cuda=False)
+    theirs = torch_fidelity.calculate_metrics(
+        input1=metrics.ImageSet(a), input2=metrics.ImageSet(b), feature_extractor=fast_inception.register(),
+        feature_extractor_weights_path=str(converted), fid=True, kid=True, prc=True, kid_subset_size=len(a),
+        prc_neighborhood=3, cuda=False, cache=False, save_cpu_ram=True, verbose=False)
+    keys = {"fid": KEY_METRIC_FID, "kid_mean": torch_fidelity.KEY_METRIC_KID_MEAN,
+            "kid_std": torch_fidelity.KEY_METRIC_KID_STD, "precision": torch_fidelity.KEY_METRIC_PRECISION,
+            "recall": torch_fidelity.KEY_METRIC_RECALL}
+    assert {k: ours[k] for k in keys} == pytest.approx({k: theirs[v] for k, v in keys.items()}, rel=1e-6)
 
 
 def test_mode_collapse_has_high_precision_low_recall(converted, halves, reference_cache):
