@@ -12,12 +12,13 @@ COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strate
 
 
 def main(sm) -> None:
-    sw, r = sm.params.sweep, sm.params.ranking
+    sw, r, t = sm.params.sweep, sm.params.ranking, sm.config["training"]
+    trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]
     facts = dict(source=", ".join(sw["datasets"]) + " (see the reference column; offline copies are JPEG q75)",
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
-                 denoisers=", ".join(sw["denoisers"] + [f"{n} (trained)" for n in sw["networks"]]),
+                 denoisers=", ".join(sw["denoisers"] + [f"{n} ({trained})" for n in sw["networks"]]),
                  solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
                  seeds=f"{', '.join(map(str, sw['seeds']))} (networks: {', '.join(map(str, sw['network_seeds']))})",
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
