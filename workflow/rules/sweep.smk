@@ -101,6 +101,7 @@ rule sweep_outputs:
     params:
         sweep=SW,
         ranking=config["ranking"],
+        training=config["training"],
         seed=config["seed"],
     script:
         "../scripts/sweep_outputs.py"

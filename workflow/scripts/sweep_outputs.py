@@ -12,7 +12,7 @@ COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strate
 
 
 def main(sm) -> None:
-    sw, r, t = sm.params.sweep, sm.params.ranking, sm.config["training"]
+    sw, r, t = sm.params.sweep, sm.params.ranking, sm.params.training
     trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]
