@@ -143,7 +143,7 @@ def frechet_distance(features: torch.Tensor, reference: dict) -> float:
     torch-fidelity's ``fid_statistics_to_metric`` but fast when N <= d.
 
     ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr (S1 S2)^(1/2), where torch-fidelity takes the trace from the
-    eigenvalues of the non-symmetric d x d product S1 S2 (about 10 s for d = 2048 on 2 cores, per sample set).
+    eigenvalues of the non-symmetric d x d product S1 S2 (seconds for d = 2048 on 2 cores, per sample set).
     With S1 = A^T A / (N - 1), A the centred features, the non-zero eigenvalues of S1 S2 are those of the
     symmetric N x N matrix A S2 A^T / (N - 1), so tr (S1 S2)^(1/2) is the sum of their square roots (rounding
     negatives to 0 as torch-fidelity does). For N > d torch-fidelity's own computation is used.
