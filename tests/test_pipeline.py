@@ -68,6 +68,8 @@ def test_sweep_table_scores_every_strategy(smoke_run):
     assert (table["n_samples"] == 24).all() and (table["prc_features"] == "inception-v3-pool3").all()
     gauss = table[table["denoiser"] == "gaussian"]["reference"].iloc[0]
     assert gauss.startswith("exact samples of N(mu, Sigma)")
+    seeds = table.groupby("denoiser")["seed"].unique().map(sorted).to_dict()
+    assert seeds == {"gaussian": [0, 1], "empirical": [0], "unet-with": [0], "unet-without": [0]}  # every_seed
     ranks = pd.read_csv(smoke_run / "figures/sweep/rank_correlation.csv")
     assert len(ranks) == 4 and ranks["spearman"].between(-1, 1).all()
     trained = table[table["denoiser"] == "unet-with"]["reference"].iloc[0]
@@ -136,6 +138,7 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
     ("gaussian:\n  sigma_min: 100.0\n", "sigma_min must be smaller than sigma_max"),
     ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
     ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
+    ("sweep:\n  every_seed: [gausian]\n", "sweep.every_seed names ['gausian']"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     bad = tmp_path / "bad.yaml"
@@ -144,6 +147,13 @@ def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     assert run.returncode != 0
     assert message in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_new_sample_count_resamples_without_retraining(smoke_run, tmp_path):
+    overlay = tmp_path / "more_samples.yaml"
+    overlay.write_text("training:\n  samples: 32\n")
+    plan = snakemake(smoke_run, "--dry-run", "--quiet", "rules", overlays=[overlay]).stdout
+    assert "ablation_samples" in plan and "train" not in plan.split()
 
 
 def test_report_builds_from_the_smoke_run(smoke_run):

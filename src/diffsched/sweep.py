@@ -35,6 +35,13 @@ def oracle(kind: str, spectrum_path, train_path, empirical_images: int | None = 
     raise ValueError(f"unknown oracle {kind!r}; valid: {', '.join(ORACLES)}")
 
 
+def cell_seeds(sweep_config: dict, denoiser: str) -> list[int]:
+    """The start-noise seeds of a denoiser's cells: every one of ``seeds`` for the denoisers in ``every_seed``
+    (the repeats that measure the FID's sampling error), the first one for the others."""
+    seeds = sweep_config["seeds"]
+    return list(seeds) if denoiser in sweep_config["every_seed"] else list(seeds[:1])
+
+
 def generator(seed: int, *names) -> torch.Generator:
     """A torch generator seeded by the run seed and the names of what it draws (stable across runs and hosts)."""
     digest = hashlib.sha256("/".join(map(str, (seed, *names))).encode()).hexdigest()

@@ -1,6 +1,10 @@
 # Trained denoisers and the timestep-embedding ablation (Chavez, arXiv 2606.20416; Sun et al. 2025): every
 # <network>-<variant> model trained on every training data set, sampled with each ablation sampler, scored.
 TR = config["training"]
+# What a trained model depends on: the training section less its sampling and scoring settings, so that
+# changing those (samples, samplers, ...) resamples and rescores without retraining.
+SAMPLING_KEYS = ("samplers", "samples", "reference", "metrics", "grid_images")
+TRAINING = {key: value for key, value in TR.items() if key not in SAMPLING_KEYS}
 
 
 rule train:
@@ -22,7 +26,7 @@ rule train:
     resources:
         gpu=TR["gpu"],
     params:
-        training=TR,
+        training=TRAINING,
         # Not an output: Snakemake deletes the outputs of a killed job, but the checkpoint must survive it.
         state=lambda w: R("train", w.dataset, w.model, "state"),
     script:

@@ -74,6 +74,16 @@ def check_training(cfg):
             f"config sweep.networks names {sorted(unknown)}, not among the trained models {models} "
             "(<training.networks key>-<training.variants key>)"
         )
+    unknown = (
+        set(cfg["sweep"]["every_seed"])
+        - set(cfg["sweep"]["denoisers"])
+        - set(cfg["sweep"]["networks"])
+    )
+    if unknown:
+        raise WorkflowError(
+            f"config sweep.every_seed names {sorted(unknown)}, which are neither in sweep.denoisers nor in "
+            "sweep.networks; list only denoisers the sweep runs"
+        )
     unknown = set(tr["datasets"]) - set(cfg["data"]["datasets"])
     if unknown:
         raise WorkflowError(
@@ -189,23 +199,20 @@ def sweep_network(w):
 
 
 def sweep_cells(first_only=False):
-    """Sample files of every sweep cell: the oracles with sweep.seeds, the trained networks with
-    sweep.network_seeds; first_only: the first data set, solver and seed only (the sample grids).
+    """Sample files of every sweep cell (seeds: diffsched.sweep.cell_seeds); first_only: the first data set,
+    solver and seed only (the sample grids).
     """
     sw = config["sweep"]
     pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
     paths = []
-    for denoisers, seeds in (
-        (sw["denoisers"], sw["seeds"]),
-        (sw["networks"], sw["network_seeds"]),
-    ):
+    for denoiser in sw["denoisers"] + sw["networks"]:
         paths += expand(
             R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
             dataset=pick(sw["datasets"]),
-            denoiser=denoisers,
+            denoiser=denoiser,
             solver=pick(sw["solvers"]),
             nfe=sw["nfe"],
-            seed=pick(seeds),
+            seed=pick(sweep.cell_seeds(sw, denoiser)),
         )
     return paths
 

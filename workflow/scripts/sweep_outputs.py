@@ -20,7 +20,8 @@ def main(sm) -> None:
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
                  denoisers=", ".join(sw["denoisers"] + [f"{n} ({trained})" for n in sw["networks"]]),
                  solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
-                 seeds=f"{', '.join(map(str, sw['seeds']))} (networks: {', '.join(map(str, sw['network_seeds']))})",
+                 seeds="; ".join(f"{d}: {', '.join(map(str, sweep.cell_seeds(sw, d)))}"
+                                 for d in sw["denoisers"] + sw["networks"]),
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
     with atomic_path(sm.output.table_csv) as tmp:
         table.to_csv(tmp, index=False)
