@@ -8,7 +8,9 @@ alternate between the extractors, so that load from other users of a shared mach
 process makes one warm-up pass (compilation included) and one timed pass over two sets of CIFAR-10 images.
 Prints the median images/s of each extractor, the stock one with ``keep_heap`` applied as well (how much of the
 speed-up is the allocator), and the FID of the two sets computed from each one's features, to show that they
-agree.
+agree. Then the ceiling: the network's convolution arithmetic per image (counted with forward hooks), the
+machine's fp32 matrix-multiply speed (MKL sgemm, 4096 x 4096, median of 5), and the images/s an extractor would
+reach if every convolution ran at that speed, as a multiple of stock.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import torch
 from PIL import Image
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from timing import median_seconds
 
 from diffsched import fast_inception, inception_weights, metrics
 
@@ -77,6 +80,27 @@ def measure(args) -> None:
     print(json.dumps({"images_per_s": rate, "warmup_s": warmup}))
 
 
+def conv_flops_per_image(weights: str) -> float:
+    """Multiply-adds of every convolution of the network on one image, times 2."""
+    model = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=weights)
+    macs = []
+
+    def count(conv, _, out):
+        macs.append(out.numel() * conv.weight[0].numel())
+    for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
+        conv.register_forward_hook(count)
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
+    return 2.0 * sum(macs)
+
+
+def sgemm_flops_per_s(size: int = 4096, repeats: int = 5) -> float:
+    """fp32 matrix-multiply speed of this machine (torch's BLAS, all threads)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    return 2.0 * size**3 / median_seconds(lambda: a @ b, repeats)
+
+
 def run_child(name: str, features: Path, args) -> dict:
     command = [sys.executable, __file__, "--only", name, "--features", str(features), "--n", str(args.n),
                "--batch-size", str(args.batch_size), "--data", args.data]
@@ -97,7 +121,7 @@ def main() -> None:
     args = p.parse_args()
     if args.only:
         return measure(args)
-    _, sha256 = inception_weights.inception_weights()
+    weights, sha256 = inception_weights.inception_weights()
     runs = {name: [] for name in EXTRACTORS}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeats):
@@ -118,6 +142,12 @@ def main() -> None:
     report["speedup_vs_stock_with_keep_heap"] = round(rate["diffsched"] / rate["torch-fidelity+keep_heap"], 2)
     report["max_rel_feature_diff"] = float((ours - stock).abs().max() / stock.abs().max())
     report["fid_rel_diff"] = abs(report["diffsched"]["fid"] / report["torch-fidelity"]["fid"] - 1)
+    flops, peak = conv_flops_per_image(str(weights)), sgemm_flops_per_s()
+    report["conv_gflop_per_image"] = round(flops / 1e9, 2)
+    report["sgemm_gflop_per_s"] = round(peak / 1e9, 1)
+    report["conv_gflop_per_s"] = {name: round(rate[name] * flops / 1e9, 1) for name in EXTRACTORS}
+    report["ceiling_images_per_s"] = round(peak / flops, 2)
+    report["ceiling_speedup"] = round(peak / flops / rate["torch-fidelity"], 2)
     report.update(n_per_set=args.n, repeats=args.repeats, batch_size=args.batch_size,
                   threads=torch.get_num_threads(), torch=torch.__version__, weights_sha256=sha256)
     print(json.dumps(report, indent=1))

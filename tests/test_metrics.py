@@ -129,17 +129,34 @@ def test_frechet_distance_is_torch_fidelitys(n):
     assert metrics.frechet_distance(features, reference) == pytest.approx(expected, rel=1e-6)
 
 
-def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
-    a, b = halves
-    ours = metrics.compute_metrics(a, b, weights_path=converted, cuda=False)
+def torch_fidelity_metrics(images, reference, weights) -> dict:
+    """torch-fidelity's own calculate_metrics with our extractor, renamed to our keys."""
     theirs = torch_fidelity.calculate_metrics(
-        input1=metrics.ImageSet(a), input2=metrics.ImageSet(b), feature_extractor=fast_inception.register(),
-        feature_extractor_weights_path=str(converted), fid=True, kid=True, prc=True, kid_subset_size=len(a),
-        prc_neighborhood=3, cuda=False, cache=False, save_cpu_ram=True, verbose=False)
+        input1=metrics.ImageSet(images), input2=metrics.ImageSet(reference),
+        feature_extractor=fast_inception.register(), feature_extractor_weights_path=str(weights), fid=True,
+        kid=True, prc=True, kid_subset_size=len(images), prc_neighborhood=3, cuda=False, cache=False,
+        save_cpu_ram=True, verbose=False)
     keys = {"fid": KEY_METRIC_FID, "kid_mean": torch_fidelity.KEY_METRIC_KID_MEAN,
             "kid_std": torch_fidelity.KEY_METRIC_KID_STD, "precision": torch_fidelity.KEY_METRIC_PRECISION,
             "recall": torch_fidelity.KEY_METRIC_RECALL}
-    assert {k: ours[k] for k in keys} == pytest.approx({k: theirs[v] for k, v in keys.items()}, rel=1e-6)
+    return {k: theirs[v] for k, v in keys.items()}
+
+
+def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
+    a, b = halves
+    ours = metrics.compute_metrics(a, b, weights_path=converted, cuda=False)
+    theirs = torch_fidelity_metrics(a, b, converted)
+    assert {k: ours[k] for k in theirs} == pytest.approx(theirs, rel=1e-6)
+
+
+def test_sets_scored_in_one_pass_score_as_each_alone(converted, halves):
+    a, b = halves
+    sets = {"first": a[:70], "rest": a[70:]}  # 150 images: the second set straddles the extractor's chunks
+    together = metrics.compute_metrics_of_sets(sets, b, weights_path=converted, cuda=False)
+    for label, images in sets.items():
+        alone = torch_fidelity_metrics(images, b, converted)
+        assert {k: together[label][k] for k in alone} == pytest.approx(alone, rel=1e-5)
+        assert together[label]["n_samples"] == len(images) and together[label]["kid_subset_size"] == len(images)
 
 
 def test_mode_collapse_has_high_precision_low_recall(converted, halves, reference_cache):

@@ -65,21 +65,29 @@ def reference_key(name: str, images) -> str:
     return f"{name}-{hashlib.sha256(np.ascontiguousarray(images).data).hexdigest()[:12]}"
 
 
-def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str | None = None,
-                    weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
-                    kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100, prc_neighborhood: int = 3,
-                    batch_size: int = 64, use_compile: bool = True, cuda: bool | None = None,
-                    seed: int = 2020) -> dict:
-    """FID / KID / precision-recall of ``samples`` (generated) against ``reference`` (real images).
+def compute_metrics(samples, reference, metrics=METRICS, **options) -> dict:
+    """FID / KID / precision-recall of ``samples`` (generated) against ``reference`` (real images): the one-set
+    case of :func:`compute_metrics_of_sets`, which documents the options."""
+    return compute_metrics_of_sets({"samples": samples}, reference, metrics, **options)["samples"]
 
-    ``metrics`` is a subset of ``("fid", "kid", "prc")``. ``reference_key`` (e.g. ``"cifar10-train"``) caches
-    the reference features and statistics under ``<cache>/reference``; the cache entry also names the
-    reference size and the weights, so the key must name the data set and split the images come from.
-    ``weights_path`` and ``cache`` go to :func:`diffsched.inception_weights.inception_weights`;
+
+def compute_metrics_of_sets(sets: dict, reference, metrics=METRICS, *, reference_key: str | None = None,
+                            weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
+                            kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100,
+                            prc_neighborhood: int = 3, batch_size: int = 64, use_compile: bool = True,
+                            cuda: bool | None = None, seed: int = 2020) -> dict[str, dict]:
+    """FID / KID / precision-recall of every named set of generated images in ``sets`` against ``reference``.
+
+    The features of all sets come from one pass of the extractor over their concatenation (it runs whole chunks
+    of 64 images, so ten sets of 96 cost 960 images, not 1,280), then each set is scored from its own rows
+    by torch-fidelity's functions. ``metrics`` is a subset of ``("fid", "kid", "prc")``. ``reference_key``
+    (e.g. ``"cifar10-train"``) caches the reference features and statistics under ``<cache>/reference``; the
+    cache entry also names the reference size and the weights, so the key must name the data set and split the
+    images come from. ``weights_path`` and ``cache`` go to :func:`diffsched.inception_weights.inception_weights`;
     ``use_compile=False`` extracts eagerly (same features, slower). The KID subset size is capped at the
-    smaller set; ``seed`` draws the KID subsets. Returns a dict with
-    ``fid``, ``kid_mean``, ``kid_std``, ``precision``, ``recall``, ``f_score`` (those asked for), the sizes,
-    the feature extractor, ``prc_features`` and the weights' path and sha256 (for provenance).
+    smaller set; ``seed`` draws the KID subsets. Returns per name a dict with ``fid``, ``kid_mean``, ``kid_std``,
+    ``precision``, ``recall``, ``f_score`` (those asked for), the sizes, the feature extractor,
+    ``prc_features`` and the weights' path and sha256 (for provenance).
     """
     metrics = tuple(metrics)
     if "isc" in metrics:
@@ -90,17 +98,18 @@ def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str |
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics}")
-    samples, reference = ImageSet(samples), ImageSet(reference)
-    if "prc" in metrics and min(len(samples), len(reference)) <= prc_neighborhood:
+    sets, reference = {label: ImageSet(images) for label, images in sets.items()}, ImageSet(reference)
+    smallest = min(min(map(len, sets.values())), len(reference))
+    if "prc" in metrics and smallest <= prc_neighborhood:
         raise ValueError(f"precision/recall with k = {prc_neighborhood} needs more than {prc_neighborhood} images "
-                         f"per set, got {len(samples)} samples and {len(reference)} reference images")
+                         f"per set, got {smallest} in the smallest set")
     weights, sha256 = inception_weights.inception_weights(weights_path, cache)
     options = {
         "feature_extractor": fast_inception.register(), "feature_extractor_weights_path": str(weights),
         "diffsched_compile": use_compile, "fid": "fid" in metrics, "kid": "kid" in metrics, "prc": "prc" in metrics,
-        "kid_subset_size": min(kid_subset_size, len(samples), len(reference)), "kid_subsets": kid_subsets,
-        "prc_neighborhood": prc_neighborhood, "batch_size": batch_size, "rng_seed": seed,
-        "cuda": torch.cuda.is_available() if cuda is None else cuda, "save_cpu_ram": True, "verbose": False,
+        "kid_subsets": kid_subsets, "prc_neighborhood": prc_neighborhood, "batch_size": batch_size,
+        "rng_seed": seed, "cuda": torch.cuda.is_available() if cuda is None else cuda, "save_cpu_ram": True,
+        "verbose": False, "input1": ImageSet(torch.cat([s.images for s in sets.values()])), "input2": reference,
     }
     if reference_key is not None:
         if not _KEY.fullmatch(reference_key):
@@ -109,33 +118,41 @@ def compute_metrics(samples, reference, metrics=METRICS, *, reference_key: str |
                        cache_root=str(inception_weights.cache_root(cache) / "reference"))
     else:
         options.update(cache=False)
-    raw = _fidelity_metrics(metrics, input1=samples, input2=reference, **options)
-    names = {torch_fidelity.KEY_METRIC_FID: "fid", torch_fidelity.KEY_METRIC_KID_MEAN: "kid_mean",
-             torch_fidelity.KEY_METRIC_KID_STD: "kid_std", torch_fidelity.KEY_METRIC_PRECISION: "precision",
-             torch_fidelity.KEY_METRIC_RECALL: "recall", torch_fidelity.KEY_METRIC_F_SCORE: "f_score"}
-    out = {names[k]: float(v) for k, v in raw.items() if k in names}
-    out.update(n_samples=len(samples), n_reference=len(reference), feature_extractor=fast_inception.NAME,
-               prc_features=PRC_FEATURES, prc_neighborhood=prc_neighborhood,
-               kid_subset_size=options["kid_subset_size"], weights=str(Path(weights)), weights_sha256=sha256)
-    return out
+    layer = resolve_feature_layer_for_metric("fid", **options)
+    extractor = create_feature_extractor(options["feature_extractor"], [layer], **options)
+    generated, real = (extract_featuresdict_from_input_id_cached(i, extractor, **options) for i in (1, 2))
+    stats = (fid_featuresdict_to_statistics_cached(real, get_cacheable_input_name(2, **options), extractor, layer,
+                                                   **options) if "fid" in metrics else None)
+    results, stop = {}, 0
+    for label, images in sets.items():
+        start, stop = stop, stop + len(images)
+        subset = min(kid_subset_size, len(images), len(reference))
+        raw = _metrics_of_features(metrics, {layer: generated[layer][start:stop]}, real, stats, layer,
+                                   **{**options, "kid_subset_size": subset})
+        results[label] = {**raw, "n_samples": len(images), "n_reference": len(reference),
+                          "feature_extractor": fast_inception.NAME, "prc_features": PRC_FEATURES,
+                          "prc_neighborhood": prc_neighborhood, "kid_subset_size": subset,
+                          "weights": str(Path(weights)), "weights_sha256": sha256}
+    return results
 
 
-def _fidelity_metrics(metrics, **kwargs) -> dict:
-    """torch-fidelity's ``calculate_metrics`` for one feature extractor, step by step through its own functions
-    (features of both inputs once, reference statistics cached), with the FID from :func:`frechet_distance`."""
-    layer = resolve_feature_layer_for_metric("fid", **kwargs)
-    extractor = create_feature_extractor(kwargs["feature_extractor"], [layer], **kwargs)
-    samples, reference = (extract_featuresdict_from_input_id_cached(i, extractor, **kwargs) for i in (1, 2))
-    out = {}
+_NAMES = {torch_fidelity.KEY_METRIC_FID: "fid", torch_fidelity.KEY_METRIC_KID_MEAN: "kid_mean",
+          torch_fidelity.KEY_METRIC_KID_STD: "kid_std", torch_fidelity.KEY_METRIC_PRECISION: "precision",
+          torch_fidelity.KEY_METRIC_RECALL: "recall", torch_fidelity.KEY_METRIC_F_SCORE: "f_score"}
+
+
+def _metrics_of_features(metrics, generated: dict, real: dict, real_stats: dict | None, layer: str,
+                         **options) -> dict:
+    """torch-fidelity's ``calculate_metrics`` from the two feature dicts, with the FID from
+    :func:`frechet_distance`; keys renamed to ``fid``, ``kid_mean``, ..."""
+    raw = {}
     if "fid" in metrics:
-        stats = fid_featuresdict_to_statistics_cached(reference, get_cacheable_input_name(2, **kwargs), extractor,
-                                                      layer, **kwargs)
-        out[torch_fidelity.KEY_METRIC_FID] = frechet_distance(samples[layer], stats)
+        raw[torch_fidelity.KEY_METRIC_FID] = frechet_distance(generated[layer], real_stats)
     if "kid" in metrics:
-        out.update(kid_featuresdict_to_metric(samples, reference, layer, **kwargs))
+        raw.update(kid_featuresdict_to_metric(generated, real, layer, **options))
     if "prc" in metrics:
-        out.update(prc_featuresdict_to_metric(samples, reference, layer, **kwargs))
-    return out
+        raw.update(prc_featuresdict_to_metric(generated, real, layer, **options))
+    return {_NAMES[k]: float(v) for k, v in raw.items() if k in _NAMES}
 
 
 def frechet_distance(features: torch.Tensor, reference: dict) -> float:
@@ -162,11 +179,10 @@ def frechet_distance(features: torch.Tensor, reference: dict) -> float:
 
 
 def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict]:
-    """:func:`compute_metrics` of every named sample set against one reference set (its features cached under
+    """:func:`compute_metrics_of_sets` against one reference set (its features cached under
     ``name``, the data set it comes from). Returns the scores per name (with the weights' sha256) and
     ``{weights path: "sha256:..."}`` for the provenance record."""
-    key = reference_key(name, reference)
-    scores = {label: compute_metrics(images, reference, metrics, reference_key=key, cache=cache)
-              for label, images in sets.items()}
+    scores = compute_metrics_of_sets(sets, reference, metrics, reference_key=reference_key(name, reference),
+                                     cache=cache)
     sources = {s.pop("weights"): f"sha256:{s['weights_sha256']}" for s in scores.values()}
     return scores, sources
