@@ -134,6 +134,17 @@ def test_kl_optimal_is_a_floor(solver):
         assert floor <= gaussian.kl_divergence(lam, schedules.get(name, n, **params), solver) * (1 + 1e-12)
 
 
+def test_kl_optimal_stops_where_the_kl_is_exact(monkeypatch):
+    """Four eigenvalues, DPM-Solver++(2M) with 18 free points: the KL can reach 0. The search stops at KL_EXACT
+    instead of chasing log KL towards -inf until L-BFGS-B's 15,000 evaluations run out (11,300 before)."""
+    lam = np.array([0.05, 0.37, 1.0, 4.0])
+    exact_kl, calls = gaussian.kl_divergence, []
+    monkeypatch.setattr(gaussian, "kl_divergence", lambda *args: calls.append(args) or exact_kl(*args))
+    grid = gaussian.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
+    assert exact_kl(lam, grid, "dpmpp_2m") <= gaussian.KL_EXACT
+    assert len(calls) < 8000
+
+
 def test_kl_decreases_with_n_and_vanishes_at_slope_minus_two():
     fn_grid = [schedules.get("edm", n + 1)[:-1] for n in (100, 200)]
     kls = [gaussian.kl_divergence(LOWDIM, g) for g in fn_grid]

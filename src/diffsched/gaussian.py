@@ -226,6 +226,11 @@ def _logits_from_grid(grid: np.ndarray) -> np.ndarray:
 
 
 LOGIT_BOUND = 15.0
+# Where the finite-n optimum stops: a KL this small is exact for every purpose (a high-order solver on a few
+# eigenvalues can reach 0, and log KL would be chased towards -inf until the evaluation budget runs out).
+KL_EXACT = 1e-12
+
+
 def _candidate_starts(lam, n, sigma_min, sigma_max, solver, init) -> list[np.ndarray]:
     """The closed-form grids the finite-n optimum may start from (it takes the best of them)."""
     spectral = {"tangent_opt": {"eigenvalues": lam, "solver": solver, "init": init},
@@ -251,7 +256,8 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: fl
         return start
 
     def objective(logits: np.ndarray) -> float:
-        return float(np.log(kl_divergence(lam, _grid_from_logits(logits, sigma_min, sigma_max), solver, init)))
+        kl = kl_divergence(lam, _grid_from_logits(logits, sigma_min, sigma_max), solver, init)
+        return float(np.log(max(kl, KL_EXACT)))
 
     # Bounded logits keep every decrement above e^-30 of the log range: the grid stays strictly decreasing.
     x0 = np.clip(_logits_from_grid(start), -LOGIT_BOUND, LOGIT_BOUND)

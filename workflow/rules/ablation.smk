@@ -22,7 +22,7 @@ rule train:
         model="|".join(MODELS),
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: THREADS["train"]
     resources:
         gpu=TR["gpu"],
     params:
@@ -47,7 +47,7 @@ rule ablation_samples:
         model="|".join(MODELS),
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: THREADS["sample"]
     resources:
         gpu=TR["gpu"],
     params:
@@ -72,7 +72,7 @@ rule ablation_metrics:
         R("benchmarks/ablation/{dataset}/metrics.tsv")
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: THREADS["metrics"]
     resources:
         gpu=TR["gpu"],
     params:

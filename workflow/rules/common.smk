@@ -114,6 +114,7 @@ MODELS = [
     for n in config["training"]["networks"]
     for v in config["training"]["variants"]
 ]
+THREADS = config["threads"]  # CPU threads per training, sampling and metrics job
 
 
 def gaussian_settings(keys):

@@ -20,7 +20,7 @@ rule sweep_samples:
         seed=r"\d+",
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: THREADS["sample"]
     resources:
         gpu=lambda w: 0 if w.denoiser in sweep.ORACLES else config["training"]["gpu"],
     params:
@@ -49,7 +49,7 @@ rule sweep_metrics:
         denoiser="|".join([*sweep.ORACLES, *MODELS]),
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: THREADS["metrics"]
     resources:
         gpu=config["training"]["gpu"],
     params:
