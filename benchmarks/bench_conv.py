@@ -27,13 +27,13 @@ from diffsched import inception_weights
 
 
 def conv_shapes(weights: str) -> Counter:
-    """(in, out, kernel, stride, padding, input size) -> how many layers of the network have it."""
+    """(in, out, kernel, stride, padding, input size, output size) -> how many layers of the network have it."""
     model = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=weights)
     shapes = Counter()
 
-    def record(conv, inputs, _):
+    def record(conv, inputs, output):
         shapes[(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                tuple(inputs[0].shape[2:]))] += 1
+                tuple(inputs[0].shape[2:]), tuple(output.shape[2:]))] += 1
     for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
         conv.register_forward_hook(record)
     with torch.no_grad():
@@ -69,10 +69,10 @@ def main() -> None:
     total_onednn = total_best = 0.0
     print(f"{'layers':>6} {'conv':>28} {'GFLOP':>7} {'oneDNN GFLOP/s':>15} {'NNPACK GFLOP/s':>15} {'NNPACK error':>13}")
     for shape, count in conv_shapes(str(weights)).items():
-        flop, onednn, nnpack, error = measure(*shape, args.batch, args.repeats)
+        flop, onednn, nnpack, error = measure(*shape[:6], args.batch, args.repeats)
         total_onednn += count * onednn
         total_best += count * (onednn if math.isnan(nnpack) else min(onednn, nnpack))
-        cin, cout, kernel, stride, _, size = shape
+        cin, cout, kernel, stride, _, size, _ = shape
         name = f"{cin}->{cout} {kernel[0]}x{kernel[1]}/{stride[0]} @{size[0]}x{size[1]}"
         print(f"{count:>6} {name:>28} {flop:7.2f} {flop / onednn:15.0f} {flop / nnpack:15.0f} {error:13.1e}",
               flush=True)

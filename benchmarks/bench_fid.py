@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from bench_conv import conv_shapes
 from timing import median_seconds
 
 from diffsched import fast_inception, inception_weights, metrics
@@ -82,16 +83,8 @@ def measure(args) -> None:
 
 def conv_flops_per_image(weights: str) -> float:
     """Multiply-adds of every convolution of the network on one image, times 2."""
-    model = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=weights)
-    macs = []
-
-    def count(conv, _, out):
-        macs.append(out.numel() * conv.weight[0].numel())
-    for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
-        conv.register_forward_hook(count)
-    with torch.no_grad():
-        model(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
-    return 2.0 * sum(macs)
+    return 2.0 * sum(count * cin * cout * kernel[0] * kernel[1] * out[0] * out[1]
+                     for (cin, cout, kernel, _, _, _, out), count in conv_shapes(weights).items())
 
 
 def sgemm_flops_per_s(size: int = 4096, repeats: int = 5) -> float:
