@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 CORES ?= all
 
-.PHONY: env run smoke test test-fast test-slurm bench lint clean
+.PHONY: env run smoke test test-fast test-slurm test-slurm-short bench lint clean
 
 env: $(STAMP)
 
@@ -26,8 +26,11 @@ smoke: env  ## a tiny end-to-end run into results/smoke and figures/smoke
 test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
 	$(BIN)/python -m pytest -q
 
-test-slurm: env  ## profiles/slurm on a real one-node SLURM cluster on localhost (root; apt-installs slurm; ~10 min)
-	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh
+test-slurm: env  ## the smoke pipeline through profiles/slurm on a one-node SLURM cluster on localhost (root; apt-installs slurm)
+	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh full
+
+test-slurm-short: env  ## CI's SLURM check: representative jobs through profiles/slurm, and an oversized one stopped
+	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh short
 
 $(BENCH_STAMP): $(STAMP)  ## the bench extra: the reference U-Net of benchmarks/bench_train.py
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"

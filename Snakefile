@@ -2,6 +2,8 @@
 # configuration (config.yaml); overlays in workflow/configs/ (smoke, paper) are added with --configfile.
 from snakemake.utils import min_version, validate
 
+from diffsched import slurm_guard
+
 min_version("9.0")
 
 
@@ -28,6 +30,15 @@ localrules:
     all,
 
 
+onstart:
+    # Under the slurm executor: stop the run when SLURM can never start one of its jobs (diffsched.slurm_guard).
+    if (
+        workflow.executor_plugin is not None
+        and workflow.executor_plugin.cli_prefix == "slurm"
+    ):
+        slurm_guard.watch(os.getcwd())
+
+
 rule all:
     input:
         gaussian_outputs(),
@@ -35,3 +46,11 @@ rule all:
         rules.sweep_outputs.output,
         rules.ablation_outputs.output,
         rules.probe_outputs.output,
+
+
+unknown = set(config["resources"]) - {"default"} - {r.name for r in workflow.rules}
+if unknown:
+    raise WorkflowError(
+        f"config resources names {sorted(unknown)}, which are not rules of this workflow; "
+        f"rules: {sorted(r.name for r in workflow.rules)}"
+    )

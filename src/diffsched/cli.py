@@ -1,4 +1,5 @@
-"""Command line: ``python -m diffsched {grid,kl,recommend,provenance} ...``; each prints JSON (provenance: text)."""
+"""Command line: ``python -m diffsched {grid,kl,recommend,provenance,job-resources} ...``; each prints JSON
+(provenance: text, job-resources: YAML)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,17 @@ def cmd_provenance(args) -> dict:
     return tree
 
 
+def cmd_job_resources(args) -> dict:
+    from diffsched import job_resources
+
+    measured = job_resources.job_resources(args.benchmarks)
+    margin = (f"peak RSS x {job_resources.MEM_FACTOR} + {job_resources.MEM_EXTRA_MB} MB, "
+              f"wall time x {job_resources.TIME_FACTOR:g} + {job_resources.TIME_EXTRA_MIN} min")
+    print(f"# measured from {args.benchmarks} ({margin})")
+    print(job_resources.as_yaml(measured), end="")
+    return {}
+
+
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
@@ -145,6 +157,9 @@ def parser() -> argparse.ArgumentParser:
     prov.add_argument("--results", default="results", help="the run's results folder (config key results)")
     prov.add_argument("--json", action="store_true", help="print the whole tree as JSON")
     prov.set_defaults(run=cmd_provenance)
+    res = sub.add_parser("job-resources", help="each rule's cluster request from measured benchmark files, as YAML")
+    res.add_argument("benchmarks", help="a run's benchmark folder, e.g. results/benchmarks or results/smoke/benchmarks")
+    res.set_defaults(run=cmd_job_resources)
     return top
 
 

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The SLURM profile on a real one-node cluster: `make test-slurm` (root, Debian/Ubuntu; a few minutes).
+# The SLURM profile on a real one-node cluster (root, Debian/Ubuntu).
+#   tests/slurm/run.sh full    `make test-slurm`: the whole smoke pipeline (~10-16 min on 2 cores)
+#   tests/slurm/run.sh short   `make test-slurm-short`, in CI: representative jobs (~5 min)
 #
 # Starts munged, slurmctld and slurmd on localhost from a temporary folder (own munge key and socket, free
-# ports, no accounting database, no cgroups), runs the smoke pipeline through profiles/slurm into TMP/slurm,
-# the same pipeline locally into TMP/local, and checks that
-#   - every csv, md and npy the local run wrote exists in the SLURM run with the same content
-#     (csv compared as numbers, md as text apart from the code version in captions; pdf/png carry timestamps
-#     and are not compared),
-#   - every job ran as a SLURM job: squeue lists one COMPLETED job per rule job, each with its sbatch log.
-# The cluster is shut down and the folder removed on exit, also on failure (KEEP=1 keeps the folder).
-# Environment: SNAKEMAKE (default .venv/bin/snakemake), PYTHON (default .venv/bin/python).
+# ports, no accounting database, no cgroups), then
+#   full:  runs the smoke pipeline through profiles/slurm into TMP/slurm and the same pipeline locally into
+#          TMP/local, and checks that every csv, md and npy the local run wrote exists in the SLURM run with the
+#          same content (csv compared as numbers, md as text apart from the code version in captions; pdf/png
+#          carry timestamps and are not compared);
+#   short: pushes a Gaussian table, a data set, a training job and a metrics job (with what they need) of the
+#          smoke configuration through profiles/slurm;
+# and in both modes checks that every job ran as a SLURM job (squeue lists one COMPLETED job per rule job, each
+# with its sbatch log), and that a job asking for more CPUs than the node has stops its run within two minutes
+# with diffsched.slurm_guard's message instead of pending forever.
+# The whole test has a deadline (TIMEOUT seconds; default 1800 full, 600 short): past it, it stops and says in
+# which step. The cluster is shut down and the folder removed on exit, also on failure (KEEP=1 keeps the folder).
+# Environment: SNAKEMAKE (default .venv/bin/snakemake), PYTHON (default .venv/bin/python), TIMEOUT, KEEP.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,18 +24,39 @@ cd "$REPO"
 SNAKEMAKE=${SNAKEMAKE:-$REPO/.venv/bin/snakemake}
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 SMOKE=workflow/configs/smoke.yaml
+MODE=${1:-full}
+case "$MODE" in
+    full) TIMEOUT=${TIMEOUT:-1800} ;;
+    short) TIMEOUT=${TIMEOUT:-600} ;;
+    *) echo "usage: $0 [full|short]" >&2; exit 2 ;;
+esac
 T0=$(date +%s)
+DEADLINE=$((T0 + TIMEOUT))
+STEP="starting"
 
-say() { echo "[test-slurm $(($(date +%s) - T0))s] $*"; }
+say() { echo "[test-slurm $MODE $(($(date +%s) - T0))s] $*"; }
 fail() { say "FAIL: $*"; exit 1; }
+step() { STEP=$1; say "$1"; }
+left() { echo $((DEADLINE - $(date +%s))); }
+# run a command within what is left of the deadline; past it, fail naming the step
+within() {
+    local rc=0
+    [ "$(left)" -gt 0 ] || fail "deadline of ${TIMEOUT}s passed before: $STEP"
+    timeout --signal=INT --kill-after=30 "$(left)" "$@" || rc=$?
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        [ -n "${SLURM_CONF:-}" ] && { say "queue when stopped:"; squeue -o '%i %j %k %T %r' 2>/dev/null || true; }
+        fail "deadline of ${TIMEOUT}s passed during: $STEP"
+    fi
+    return "$rc"
+}
 
 # --- 1. the SLURM and munge daemons (Debian packages) -------------------------------------------------------------
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null \
     || ! command -v sbatch >/dev/null; then
     [ "$(id -u)" = 0 ] || fail "slurmctld, slurmd, munge and slurm-client are missing; install them as root"
-    say "installing slurmctld slurmd munge slurm-client with apt"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd munge slurm-client >/dev/null
+    step "installing slurmctld slurmd munge slurm-client with apt"
+    within apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive within apt-get install -y -qq slurmctld slurmd munge slurm-client >/dev/null
 fi
 [ "$(id -u)" = 0 ] || fail "run as root: slurmd starts jobs and slurmctld runs with SlurmUser=root"
 
@@ -53,7 +81,7 @@ cleanup() {
         for log in "$TMP"/log/*.log; do [ -f "$log" ] && { echo "--- $log"; tail -n 20 "$log"; }; done
     fi
     if [ "${KEEP:-0}" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-    say "cluster stopped; $([ "$rc" = 0 ] && echo PASSED || echo "FAILED (exit $rc)")"
+    say "cluster stopped; $([ "$rc" = 0 ] && echo PASSED || echo "FAILED (exit $rc) in step: $STEP")"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -120,7 +148,7 @@ printf '#!/bin/sh\nSLURM_CONF=%s exec %s "$@"\n' "$SLURM_CONF" "$(command -v sru
 chmod +x "$TMP/bin/srun"
 export PATH=$TMP/bin:$PATH
 
-say "starting slurmctld (port $CTLD_PORT) and slurmd (port $SLURMD_PORT): $CPUS CPUs, $MEM MB"
+step "starting slurmctld (port $CTLD_PORT) and slurmd (port $SLURMD_PORT): $CPUS CPUs, $MEM MB"
 slurmctld -f "$SLURM_CONF"
 PIDFILES+=("$TMP/slurmctld.pid")
 slurmd -f "$SLURM_CONF" -N localhost
@@ -134,25 +162,36 @@ done
 [ "${state:-}" = idle ] || fail "node localhost is '${state:-not listed}', not idle, after 60 s"
 say "node idle: $(sinfo -h -o '%P %D %t %c %m')"
 
-# --- 2. the smoke pipeline through profiles/slurm, then locally --------------------------------------------------
+# --- 2. the workflow through profiles/slurm (and, in full mode, locally) -------------------------------------------
 # The profile as users run it; the flags are this test cluster's: no sacct (status from squeue), polling
 # every 2 s instead of 10-40 s, sbatch logs kept for the checks below.
-say "smoke pipeline through profiles/slurm"
-"$SNAKEMAKE" --profile profiles/slurm --configfile "$SMOKE" \
-    --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 --seconds-between-status-checks 2 \
-    --slurm-logdir "$TMP/slurm_logs" --slurm-keep-successful-logs --slurm-delete-logfiles-older-than 0 \
-    --config results="$TMP/slurm/results" figures="$TMP/slurm/figures" > "$TMP/log/snakemake_slurm.log" 2>&1 \
+SLURM_FLAGS=(--slurm-status-command squeue --slurm-init-seconds-before-status-checks 2
+             --seconds-between-status-checks 2 --slurm-logdir "$TMP/slurm_logs" --slurm-keep-successful-logs
+             --slurm-delete-logfiles-older-than 0)
+if [ "$MODE" = full ]; then
+    TARGETS=()
+else  # a Gaussian table, a data set, one training job, one metrics job (the Gaussian oracle's sweep cells)
+    R=$TMP/slurm/results
+    TARGETS=("$R/gaussian/lowdim/em_ratio.csv" "$R/data/cifar10/train.npz" "$R/train/cifar10/unet-with/model.pt"
+             "$R/sweep/cifar10/gaussian/metrics.csv")
+fi
+step "smoke configuration through profiles/slurm (${#TARGETS[@]} targets; none: the whole pipeline)"
+within "$SNAKEMAKE" --profile profiles/slurm --configfile "$SMOKE" "${SLURM_FLAGS[@]}" \
+    --config results="$TMP/slurm/results" figures="$TMP/slurm/figures" -- "${TARGETS[@]}" \
+    > "$TMP/log/snakemake_slurm.log" 2>&1 \
     || { tail -n 60 "$TMP/log/snakemake_slurm.log"; fail "snakemake --profile profiles/slurm failed"; }
 
-say "smoke pipeline locally"
-"$SNAKEMAKE" --cores 2 --configfile "$SMOKE" \
-    --config results="$TMP/local/results" figures="$TMP/local/figures" > "$TMP/log/snakemake_local.log" 2>&1 \
-    || { tail -n 60 "$TMP/log/snakemake_local.log"; fail "local snakemake failed"; }
+if [ "$MODE" = full ]; then
+    step "smoke pipeline locally"
+    within "$SNAKEMAKE" --cores 2 --configfile "$SMOKE" \
+        --config results="$TMP/local/results" figures="$TMP/local/figures" > "$TMP/log/snakemake_local.log" 2>&1 \
+        || { tail -n 60 "$TMP/log/snakemake_local.log"; fail "local snakemake failed"; }
+fi
 
 # --- 3. the checks ---------------------------------------------------------------------------------------------
-say "comparing the two runs and the SLURM job history"
+step "checking the SLURM job history$([ "$MODE" = full ] && echo " and comparing the two runs")"
 squeue -h --states=all -o '%i|%T|%j|%k' > "$TMP/squeue.txt"
-"$PYTHON" - "$TMP" <<'EOF'
+"$PYTHON" - "$TMP" "$MODE" <<'EOF'
 import re
 import sys
 from pathlib import Path
@@ -160,7 +199,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-tmp = Path(sys.argv[1])
+tmp, mode = Path(sys.argv[1]), sys.argv[2]
 local, slurm = tmp / "local", tmp / "slurm"
 errors = []
 
@@ -168,8 +207,8 @@ errors = []
 def tables(root):
     return sorted(p.relative_to(root) for p in root.rglob("*") if p.suffix in {".csv", ".md", ".npy"})
 
-made_local, made_slurm = tables(local), tables(slurm)
-if not made_local:
+made_local, made_slurm = (tables(local), tables(slurm)) if mode == "full" else ([], [])
+if mode == "full" and not made_local:
     errors.append("the local run wrote no csv/md/npy")
 if made_local != made_slurm:
     errors.append(f"different files: only local {sorted(set(made_local) - set(made_slurm))}, "
@@ -211,4 +250,22 @@ if errors:
 print(f"{len(made_local)} tables equal; {len(completed)} SLURM jobs COMPLETED "
       f"({', '.join(f'{r} {n}' for r, n in stats.items())}), one sbatch log each")
 EOF
+
+# --- 4. a job the node can never run stops its run within two minutes, with the guard's message ------------------
+step "a job asking for $((CPUS * 2)) CPUs on a $CPUS-CPU node"
+T1=$(date +%s)
+rc=0
+within "$SNAKEMAKE" --profile profiles/slurm --configfile "$SMOKE" "${SLURM_FLAGS[@]}" \
+    --set-threads gaussian_spectrum=$((CPUS * 2)) --config results="$TMP/oversized/results" \
+    figures="$TMP/oversized/figures" -- "$TMP/oversized/results/gaussian/lowdim/eigenvalues.npy" \
+    > "$TMP/log/snakemake_oversized.log" 2>&1 || rc=$?
+took=$(($(date +%s) - T1))
+[ "$rc" != 0 ] || fail "the oversized run succeeded; it should have been stopped"
+[ "$took" -le 120 ] || fail "the oversized run took ${took}s to stop (at most 120 s)"
+grep -q "SLURM can never run rule gaussian_spectrum" "$TMP/log/snakemake_oversized.log" \
+    || { tail -n 30 "$TMP/log/snakemake_oversized.log"; fail "no diffsched.slurm_guard message in the log"; }
+left_queued=$(squeue -h -t PENDING,RUNNING -o %i | wc -l)
+[ "$left_queued" = 0 ] || fail "$left_queued jobs still queued after the oversized run stopped"
+say "stopped after ${took}s (exit $rc): $(grep -m1 "SLURM can never run" "$TMP/log/snakemake_oversized.log")"
+STEP=done
 say "ok"

@@ -24,6 +24,7 @@ rule train:
         "../../environment.yml"
     threads: THREADS["train"]
     resources:
+        **job_resources("train"),
         gpu=TR["gpu"],
     params:
         training=TRAINING,
@@ -42,13 +43,14 @@ rule ablation_samples:
     log:
         R("logs/ablation/{dataset}/{model}/samples.log"),
     benchmark:
-        R("benchmarks/ablation/{dataset}/{model}/samples.tsv")
+        R("benchmarks/ablation_samples/{dataset}/{model}.tsv")
     wildcard_constraints:
         model="|".join(MODELS),
     conda:
         "../../environment.yml"
     threads: THREADS["sample"]
     resources:
+        **job_resources("ablation_samples"),
         gpu=TR["gpu"],
     params:
         training=TR,
@@ -69,11 +71,12 @@ rule ablation_metrics:
     log:
         R("logs/ablation/{dataset}/metrics.log"),
     benchmark:
-        R("benchmarks/ablation/{dataset}/metrics.tsv")
+        R("benchmarks/ablation_metrics/{dataset}.tsv")
     conda:
         "../../environment.yml"
     threads: THREADS["metrics"]
     resources:
+        **job_resources("ablation_metrics"),
         gpu=TR["gpu"],
     params:
         metrics=TR["metrics"],
@@ -116,8 +119,12 @@ rule ablation_outputs:
         ),
     log:
         R("logs/ablation/outputs.log"),
+    benchmark:
+        R("benchmarks/ablation_outputs.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("ablation_outputs"),
     params:
         training=TR,
         seed=config["seed"],

@@ -117,6 +117,14 @@ MODELS = [
 THREADS = config["threads"]  # CPU threads per training, sampling and metrics job
 
 
+def job_resources(rule):
+    """What a job of `rule` asks of a cluster: mem_mb and runtime (minutes) from config `resources` (measured per
+    configuration; `python -m diffsched job-resources`), `default` where the rule has no entry. Its CPUs are the
+    rule's threads (the SLURM plugin's cpus-per-task).
+    """
+    return {**config["resources"]["default"], **config["resources"].get(rule, {})}
+
+
 def gaussian_settings(keys):
     """The config slice a Gaussian-study job depends on (strategies and solvers are shared, top level)."""
     return {

@@ -6,11 +6,13 @@ rule data_cifar10:
     log:
         R("logs/data/{name}.log"),
     benchmark:
-        R("benchmarks/data/{name}.tsv")
+        R("benchmarks/data_cifar10/{name}.tsv")
     wildcard_constraints:
         name=DATA_IDS["cifar10"],
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("data_cifar10"),
     params:
         settings=lambda w: config["data"]["datasets"][w.name],
         data=config["data"],
@@ -25,11 +27,13 @@ rule data_celeba:
     log:
         R("logs/data/{name}.log"),
     benchmark:
-        R("benchmarks/data/{name}.tsv")
+        R("benchmarks/data_celeba/{name}.tsv")
     wildcard_constraints:
         name=DATA_IDS["celeba"],
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("data_celeba"),
     params:
         settings=lambda w: config["data"]["datasets"][w.name],
         data=config["data"],
@@ -45,11 +49,15 @@ rule reference:
         R("reference/{dataset}/{source}-{images}.npz"),
     log:
         R("logs/reference/{dataset}/{source}-{images}.log"),
+    benchmark:
+        R("benchmarks/reference/{dataset}/{source}-{images}.tsv")
     wildcard_constraints:
         source="train|gaussian",
         images=r"\d+",
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("reference"),
     params:
         seed=config["seed"],
     script:

@@ -4,8 +4,12 @@ rule gaussian_spectrum:
         R("gaussian/{spectrum}/eigenvalues.npy"),
     log:
         R("logs/gaussian/{spectrum}/eigenvalues.log"),
+    benchmark:
+        R("benchmarks/gaussian_spectrum/{spectrum}.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("gaussian_spectrum"),
     params:
         spec=lambda w: G["spectra"][w.spectrum],
     script:
@@ -20,11 +24,13 @@ rule gaussian_table:
     log:
         R("logs/gaussian/{spectrum}/{table}.log"),
     benchmark:
-        R("benchmarks/gaussian/{spectrum}/{table}.tsv")
+        R("benchmarks/gaussian_table/{spectrum}/{table}.tsv")
     wildcard_constraints:
         table="|".join(GAUSSIAN_TABLES),
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("gaussian_table"),
     params:
         settings=lambda w: gaussian_settings(GAUSSIAN_TABLES[w.table]),
     script:
@@ -47,10 +53,14 @@ rule gaussian_figure:
         ),
     log:
         R("logs/gaussian/figure_{figure}.log"),
+    benchmark:
+        R("benchmarks/gaussian_figure/{figure}.tsv")
     wildcard_constraints:
         figure="|".join(GAUSSIAN_FIGURES),
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("gaussian_figure"),
     params:
         tables=lambda w: GAUSSIAN_FIGURES[w.figure],
         labels=lambda w: {s: G["spectra"][s]["label"] for s in SPECTRA},
@@ -73,8 +83,12 @@ rule gaussian_kl_table:
         F("gaussian/kl_table_{spectrum}.md"),
     log:
         R("logs/gaussian/kl_table_{spectrum}.log"),
+    benchmark:
+        R("benchmarks/gaussian_kl_table/{spectrum}.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("gaussian_kl_table"),
     params:
         label=lambda w: G["spectra"][w.spectrum]["label"],
         settings=lambda w: gaussian_settings(

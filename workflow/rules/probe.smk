@@ -17,6 +17,8 @@ rule probe:
     conda:
         "../../environment.yml"
     threads: 1
+    resources:
+        **job_resources("probe"),
     params:
         probe={k: PR[k] for k in ("test_images", "steps", "batch", "sigma_points")},
         ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
@@ -43,8 +45,12 @@ rule probe_outputs:
         ),
     log:
         R("logs/probe/outputs.log"),
+    benchmark:
+        R("benchmarks/probe_outputs.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("probe_outputs"),
     params:
         probe=PR,
         ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},

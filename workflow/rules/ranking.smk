@@ -7,9 +7,11 @@ rule ranking_table:
     log:
         R("logs/ranking/{name}.log"),
     benchmark:
-        R("benchmarks/ranking/{name}.tsv")
+        R("benchmarks/ranking_table/{name}.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("ranking_table"),
     params:
         strategies=config["strategies"],
         solvers=config["solvers"],
@@ -45,8 +47,12 @@ rule ranking_outputs:
         grids=expand(F("data/chosen_grids_{name}.json"), name=RANKED),
     log:
         R("logs/ranking/outputs.log"),
+    benchmark:
+        R("benchmarks/ranking_outputs.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("ranking_outputs"),
     params:
         names=RANKED,
         ranking=config["ranking"],

@@ -11,6 +11,8 @@ rule spectrum:
         R("benchmarks/spectrum/{name}.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("spectrum"),
     params:
         chunk=config["spectrum"]["chunk"],
     script:

@@ -13,7 +13,9 @@ rule sweep_samples:
     log:
         R("logs/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.log"),
     benchmark:
-        R("benchmarks/sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.tsv")
+        R(
+            "benchmarks/sweep_samples/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.tsv"
+        )
     wildcard_constraints:
         denoiser="|".join([*sweep.ORACLES, *MODELS]),
         nfe=r"\d+",
@@ -22,6 +24,7 @@ rule sweep_samples:
         "../../environment.yml"
     threads: THREADS["sample"]
     resources:
+        **job_resources("sweep_samples"),
         gpu=lambda w: 0 if w.denoiser in sweep.ORACLES else config["training"]["gpu"],
     params:
         strategies={
@@ -44,13 +47,14 @@ rule sweep_metrics:
     log:
         R("logs/sweep/{dataset}/{denoiser}/metrics.log"),
     benchmark:
-        R("benchmarks/sweep/{dataset}/{denoiser}/metrics.tsv")
+        R("benchmarks/sweep_metrics/{dataset}/{denoiser}.tsv")
     wildcard_constraints:
         denoiser="|".join([*sweep.ORACLES, *MODELS]),
     conda:
         "../../environment.yml"
     threads: THREADS["metrics"]
     resources:
+        **job_resources("sweep_metrics"),
         gpu=config["training"]["gpu"],
     params:
         metrics=SW["metrics"],
@@ -96,8 +100,12 @@ rule sweep_outputs:
         ),
     log:
         R("logs/sweep/outputs.log"),
+    benchmark:
+        R("benchmarks/sweep_outputs.tsv")
     conda:
         "../../environment.yml"
+    resources:
+        **job_resources("sweep_outputs"),
     params:
         sweep=SW,
         ranking=config["ranking"],
