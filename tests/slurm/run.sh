@@ -34,7 +34,9 @@ T0=$(date +%s)
 DEADLINE=$((T0 + TIMEOUT))
 STEP="starting"
 
-say() { echo "[test-slurm $MODE $(($(date +%s) - T0))s] $*"; }
+# fds 3 and 4: the test's own stdout and stderr, also from inside a command's redirected output
+exec 3>&1 4>&2
+say() { echo "[test-slurm $MODE $(($(date +%s) - T0))s] $*" >&3; }
 fail() { say "FAIL: $*"; exit 1; }
 step() { STEP=$1; say "$1"; }
 left() { echo $((DEADLINE - $(date +%s))); }
@@ -44,7 +46,7 @@ within() {
     [ "$(left)" -gt 0 ] || fail "deadline of ${TIMEOUT}s passed before: $STEP"
     timeout --signal=INT --kill-after=30 "$(left)" "$@" || rc=$?
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        [ -n "${SLURM_CONF:-}" ] && { say "queue when stopped:"; squeue -o '%i %j %k %T %r' 2>/dev/null || true; }
+        [ -n "${SLURM_CONF:-}" ] && { say "queue when stopped:"; squeue -o '%i %j %k %T %r' >&3 2>/dev/null || true; }
         fail "deadline of ${TIMEOUT}s passed during: $STEP"
     fi
     return "$rc"
@@ -66,6 +68,7 @@ PIDFILES=()
 cleanup() {
     local rc=$?
     set +e
+    exec 1>&3 2>&4
     if [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ]; then
         # cancel whatever is still queued or running in this cluster (nothing, after a passing run)
         squeue -h -o %i 2>/dev/null | xargs -r scancel 2>/dev/null
