@@ -88,6 +88,8 @@ SEARCH_GRIDS = ("gits", "dmn")
 NAMES = tuple(SCHEDULES) + SPECTRAL_GRIDS + SEARCH_GRIDS
 NEEDS_SPECTRUM = ("variational",) + SPECTRAL_GRIDS
 SEARCH_INPUTS = ("denoiser", "samples", "denoiser_id", "cache")
+# What the spectral grids take: the criterion they minimise (diffsched.gaussian.CRITERIA) and its parameters.
+SPECTRAL_INPUTS = ("eigenvalues", "solver", "init", "criterion", "delta")
 
 
 def _parameters(name: str) -> dict[str, inspect.Parameter]:
@@ -104,7 +106,7 @@ def describe(name: str) -> str:
     """'name(param=default, ...)' for error messages and the CLI."""
     if name in SPECTRAL_GRIDS:
         start = ", start=None" if name == "kl_optimal" else ""
-        return f"{name}(eigenvalues, solver='euler', init='exact'{start})"
+        return f"{name}(eigenvalues, solver='euler', init='exact', criterion='kl', **criterion_params{start})"
     if name in SEARCH_GRIDS:
         parts = [f"{k}={p.default!r}" for k, p in _parameters(name).items()]
         return f"{name}(denoiser, samples, denoiser_id=None, cache=None, {', '.join(parts)})"
@@ -129,7 +131,7 @@ def check_params(name: str, params: dict) -> None:
     if name not in NAMES:
         valid = ", ".join(describe(k) for k in NAMES)
         raise ValueError(f"unknown schedule {name!r}; valid schedules: {valid}")
-    allowed = {"eigenvalues", "solver", "init"} if name in SPECTRAL_GRIDS else set(_parameters(name))
+    allowed = set(SPECTRAL_INPUTS) if name in SPECTRAL_GRIDS else set(_parameters(name))
     if name == "kl_optimal":
         allowed.add("start")
     if name in SEARCH_GRIDS:
