@@ -59,12 +59,15 @@ def _tensor(values) -> torch.Tensor:
     return torch.from_numpy(np.array(values, dtype=np.float64))
 
 
-def _factor(lam: torch.Tensor, s: torch.Tensor, solver: str) -> torch.Tensor:
-    """The real solver code run on z = ones(d) with the diagonal denoiser: the per-direction output factor."""
+def _factor(lam: torch.Tensor, s, solver: str) -> torch.Tensor:
+    """The real solver code run on z = ones(d) with the diagonal denoiser: the per-direction output factor.
+
+    ``s``: a numpy grid (the solver steps in Python floats, fastest) or a torch tensor (autograd reaches it).
+    """
     return solvers.get(solver)(lambda z, sigma: lam / (lam + sigma * sigma) * z, torch.ones_like(lam), s)
 
 
-def _start(lam: torch.Tensor, sigma_max: torch.Tensor, init: str, mean) -> tuple[torch.Tensor, torch.Tensor]:
+def _start(lam: torch.Tensor, sigma_max, init: str, mean) -> tuple[torch.Tensor, torch.Tensor]:
     _check_choice(init, INITS, "init")
     zero = torch.zeros_like(lam)
     offset = zero if mean is None else -_tensor(np.broadcast_to(np.asarray(mean, dtype=np.float64), lam.shape))
@@ -74,7 +77,7 @@ def _start(lam: torch.Tensor, sigma_max: torch.Tensor, init: str, mean) -> tuple
     return zero + (s2 if init == "edm" else 1.0 + s2), offset
 
 
-def _moments(lam: torch.Tensor, s: torch.Tensor, solver: str, init: str, mean):
+def _moments(lam: torch.Tensor, s, solver: str, init: str, mean):
     """Output log-variance and mean offset per eigendirection, and the target variance lambda + sigma_last^2."""
     v0, m0 = _start(lam, s[0], init, mean)
     f = _factor(lam, s, solver)
@@ -83,7 +86,7 @@ def _moments(lam: torch.Tensor, s: torch.Tensor, solver: str, init: str, mean):
 
 def output_factor(eigenvalues, sigmas, solver: str = "euler") -> np.ndarray:
     """Per-eigendirection factor by which ``solver`` maps its start to its output on this grid."""
-    return _factor(_tensor(check_eigenvalues(eigenvalues)), _tensor(check_grid(sigmas)), solver).numpy()
+    return _factor(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver).numpy()
 
 
 def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None) -> tuple[np.ndarray, np.ndarray]:
@@ -92,19 +95,19 @@ def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None)
     exact: N(mu, Sigma + sigma_max^2 I); edm: N(0, sigma_max^2 I); vp: x_T ~ N(0, I) in VP space, i.e.
     N(0, (1 + sigma_max^2) I) in sigma space. ``mean`` is U^T mu; the edm and vp starts are offset by -mean.
     """
-    v0, m0 = _start(_tensor(check_eigenvalues(eigenvalues)), _tensor(sigma_max), init, mean)
+    v0, m0 = _start(_tensor(check_eigenvalues(eigenvalues)), float(sigma_max), init, mean)
     return v0.numpy(), m0.numpy()
 
 
 def output_moments(eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None):
     """Log-variance and mean offset of the sampler output along each eigenvector (exact)."""
     with np.errstate(divide="ignore"):
-        log_v, m, _ = _moments(_tensor(check_eigenvalues(eigenvalues)), _tensor(check_grid(sigmas)), solver, init,
+        log_v, m, _ = _moments(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver, init,
                                mean)
     return log_v.numpy(), m.numpy()
 
 
-# The criteria (docs/criteria.md). Each maps the eigenvalues and a grid (torch float64, differentiable) to a
+# The criteria (docs/criteria.md). Each maps the eigenvalues and a grid (numpy, or torch to differentiate) to a
 # scalar through the exact output moments; u = ln(v / target) and expm1 keep tiny values (large n) precise.
 QUANTISATION_STD = (2.0 / 255.0) / np.sqrt(12.0)  # of 8-bit pixels in [-1, 1]
 
@@ -133,7 +136,7 @@ def _kl_smoothed(lam, s, solver, init, mean, delta: float) -> torch.Tensor:
 
 def _kl_sigma_min(lam, s, solver, init, mean) -> torch.Tensor:
     if s[-1] == 0.0:
-        if s.numel() < 3:
+        if len(s) < 3:
             raise ValueError("criterion 'kl_sigma_min' needs a grid with a step before its final 0")
         s = s[:-1]
     return _kl(lam, s, solver, init, mean)
@@ -185,7 +188,7 @@ def criterion_params(name: str, params: dict) -> dict:
     return full
 
 
-def _evaluate(name: str, eigenvalues, s: torch.Tensor, solver: str, init: str, mean, params: dict) -> torch.Tensor:
+def _evaluate(name: str, eigenvalues, s, solver: str, init: str, mean, params: dict) -> torch.Tensor:
     full = criterion_params(name, params)
     return CRITERIA[name].fn(_tensor(check_eigenvalues(eigenvalues)), s, solver, init, mean, **full)
 
@@ -197,7 +200,7 @@ def criterion(name: str, eigenvalues, sigmas, solver: str = "euler", init: str =
     The output is compared with the exact marginal N(mu, Sigma + sigma_last^2 I): the source itself when the
     grid ends in 0 (docs/criteria.md).
     """
-    return float(_evaluate(name, eigenvalues, _tensor(check_grid(sigmas)), solver, init, mean, params))
+    return float(_evaluate(name, eigenvalues, check_grid(sigmas), solver, init, mean, params))
 
 
 def criterion_gradient(name: str, eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None,
@@ -274,7 +277,7 @@ def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float =
 
     def objective(log_gamma: float) -> float:
         grid = schedules.get("tangent", n, sigma_min, sigma_max, gamma=float(np.exp(log_gamma)))
-        return float(_evaluate(criterion, lam, _tensor(grid), solver, init, None, params))
+        return float(_evaluate(criterion, lam, grid, solver, init, None, params))
 
     lo = np.log(min(sigma_min, np.sqrt(lam.min()))) - 1.0
     hi = np.log(max(sigma_max, np.sqrt(lam.max()))) + 1.0
@@ -386,7 +389,7 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: fl
     criterion_params(criterion, params)
     if start is None:
         starts = _candidate_starts(lam, n, sigma_min, sigma_max, solver, init, criterion, params)
-        start = min(starts, key=lambda g: float(_evaluate(criterion, lam, _tensor(g), solver, init, None, params)))
+        start = min(starts, key=lambda g: float(_evaluate(criterion, lam, g, solver, init, None, params)))
     start = check_grid(start)
     if n <= 2:
         return start
