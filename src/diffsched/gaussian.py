@@ -135,11 +135,7 @@ def _kl_smoothed(lam, s, solver, init, mean, delta: float) -> torch.Tensor:
 
 
 def _kl_sigma_min(lam, s, solver, init, mean) -> torch.Tensor:
-    if s[-1] == 0.0:
-        if len(s) < 3:
-            raise ValueError("criterion 'kl_sigma_min' needs a grid with a step before its final 0")
-        s = s[:-1]
-    return _kl(lam, s, solver, init, mean)
+    return _kl(lam, s[:-1] if s[-1] == 0.0 else s, solver, init, mean)  # [sigma_max, 0]: no step, the start
 
 
 def _w2(lam, s, solver, init, mean) -> torch.Tensor:
