@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from diffsched import gaussian, schedules
+from diffsched import gaussian, optimise, schedules
 
 
 def cli(*args):
@@ -42,7 +42,7 @@ def test_criterion_reports_the_named_one_and_every_other(tmp_path):
               str(tmp_path / "ev.npy"), "--schedule", "kl_optimal", "--param", "criterion=w2", "--steps", "4")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    grid = gaussian.kl_optimal_grid(lam, 4, criterion="w2")
+    grid = optimise.kl_optimal_grid(lam, 4, criterion="w2")
     np.testing.assert_allclose(result["sigmas"], grid, rtol=1e-12)
     assert result["value"] == pytest.approx(gaussian.criterion("kl_smoothed", lam, grid, delta=0.3), rel=1e-12)
     assert result["criterion_params"] == {"delta": 0.3}

@@ -7,7 +7,7 @@ from scipy.stats import ortho_group
 
 from gaussian_cases import COV3, GRID3, LAM3, MU3, U3, full_kl, sample_3d
 
-from diffsched import gaussian, schedules, solvers
+from diffsched import gaussian, optimise, schedules, solvers, strategies
 
 DELTA_WIDE = 0.5  # a smoothing wide enough to change the KL visibly
 
@@ -154,11 +154,11 @@ def test_logits_gradient_matches_central_differences():
     logits = np.random.default_rng(5).normal(size=6)
 
     def value(x):
-        return gaussian.criterion("w2", lam, gaussian._grid_from_logits(x, 0.002, 80.0), "heun")
+        return gaussian.criterion("w2", lam, optimise.grid_from_logits(x, 0.002, 80.0), "heun")
 
-    grid = gaussian._grid_from_logits(logits, 0.002, 80.0)
+    grid = optimise.grid_from_logits(logits, 0.002, 80.0)
     _, grid_gradient = gaussian.criterion_gradient("w2", lam, grid, "heun")
-    got = gaussian._logits_gradient(logits, grid, grid_gradient, 0.002, 80.0)
+    got = optimise._logits_gradient(logits, grid, grid_gradient, 0.002, 80.0)
     h = 1e-6
     fd = [(value(logits + h * e) - value(logits - h * e)) / (2 * h) for e in np.eye(logits.size)]
     np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * np.max(np.abs(fd)))
@@ -168,15 +168,15 @@ def test_logits_gradient_matches_central_differences():
 def test_finite_n_optimum_is_a_floor_for_its_criterion(name):
     lam = np.geomspace(1e-3, 10.0, 30)
     n = 6
-    floor = gaussian.criterion(name, lam, gaussian.kl_optimal_grid(lam, n, criterion=name), "euler")
+    floor = gaussian.criterion(name, lam, optimise.kl_optimal_grid(lam, n, criterion=name), "euler")
     for strategy, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
                              ("kl_optimal", {"eigenvalues": lam})]:
-        assert floor <= gaussian.criterion(name, lam, schedules.get(strategy, n, **params)) * (1 + 1e-12)
+        assert floor <= gaussian.criterion(name, lam, strategies.grid(strategy, n, **params)) * (1 + 1e-12)
 
 
 def test_w2_prefers_another_grid_than_the_kl():
     lam = np.geomspace(1e-3, 10.0, 30)
-    by_w2, by_kl = (schedules.get("kl_optimal", 6, eigenvalues=lam, criterion=c) for c in ("w2", "kl"))
+    by_w2, by_kl = (strategies.grid("kl_optimal", 6, eigenvalues=lam, criterion=c) for c in ("w2", "kl"))
     assert gaussian.criterion("w2", lam, by_w2) < 0.9 * gaussian.criterion("w2", lam, by_kl)
     assert gaussian.criterion("kl", lam, by_kl) < 0.9 * gaussian.criterion("kl", lam, by_w2)
 
@@ -193,8 +193,8 @@ def test_unknown_criteria_and_parameters_are_refused():
 
 def test_spectral_grids_take_every_criterion_parameter():
     names = {k for c in gaussian.CRITERIA.values() for k in c.params}
-    assert names <= set(schedules.SPECTRAL_INPUTS)
+    assert names <= set(strategies.OPTIMISED_INPUTS)
     lam = np.geomspace(1e-3, 10.0, 10)
-    grid = schedules.get("tangent_opt", 5, eigenvalues=lam, criterion="kl_smoothed", delta=0.1)
-    gamma = gaussian.gamma_star(lam, 5, criterion="kl_smoothed", delta=0.1)
+    grid = strategies.grid("tangent_opt", 5, eigenvalues=lam, criterion="kl_smoothed", delta=0.1)
+    gamma = optimise.gamma_star(lam, 5, criterion="kl_smoothed", delta=0.1)
     np.testing.assert_allclose(grid, schedules.get("tangent", 5, gamma=gamma), rtol=1e-12)

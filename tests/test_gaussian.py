@@ -6,7 +6,7 @@ from scipy.stats import ortho_group
 
 from gaussian_cases import COV3, GRID3, LAM3, MU3, U3, full_kl, sample_3d
 
-from diffsched import gaussian, schedules, solvers
+from diffsched import gaussian, optimise, schedules, solvers, strategies
 
 LOWDIM = np.array([0.05, 0.37, 1.0, 4.0])
 
@@ -78,28 +78,28 @@ def test_path_energy_of_the_tangent_law():
 @pytest.mark.parametrize("lam", [0.01, 0.37, 5.0])
 @pytest.mark.parametrize("n", [3, 6, 10])
 def test_gamma_star_of_one_eigenvalue_is_its_root(lam, n):
-    assert gaussian.gamma_star(np.array([lam]), n) == pytest.approx(np.sqrt(lam), rel=1e-3)
+    assert optimise.gamma_star(np.array([lam]), n) == pytest.approx(np.sqrt(lam), rel=1e-3)
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 6, 9, 12])
 def test_tangent_is_the_finite_n_optimum_for_one_eigenvalue(n):
     lam = np.array([0.37])
     tangent = schedules.get("tangent", n, gamma=np.sqrt(0.37))
-    optimum = gaussian.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
+    optimum = optimise.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
     np.testing.assert_allclose(optimum, tangent, rtol=1e-4)
     assert gaussian.kl_divergence(lam, optimum) == pytest.approx(gaussian.kl_divergence(lam, tangent), rel=1e-8)
 
 
 def test_variational_of_one_eigenvalue_is_the_tangent_law():
     tau = np.linspace(0, 1, 11)
-    got = gaussian.variational_schedule(np.array([0.37]))(tau)
+    got = optimise.variational_schedule(np.array([0.37]))(tau)
     want = schedules.function("tangent", 0.002, 80.0, gamma=np.sqrt(0.37))(tau)
     np.testing.assert_allclose(got, want, rtol=1e-4)
 
 
 def test_variational_lowers_the_leading_term():
     lam = np.geomspace(1e-3, 10.0, 40)
-    best = gaussian.leading_term(lam, gaussian.variational_schedule(lam), 10)
+    best = gaussian.leading_term(lam, optimise.variational_schedule(lam), 10)
     for name, params in [("edm", {}), ("logsnr", {}), ("tangent", {}), ("tangent", {"gamma": 0.1})]:
         assert best < gaussian.leading_term(lam, schedules.function(name, 0.002, 80.0, **params), 10)
 
@@ -108,10 +108,10 @@ def test_variational_lowers_the_leading_term():
 def test_kl_optimal_is_a_floor(solver):
     lam = np.geomspace(1e-3, 10.0, 30)
     n = 5
-    floor = gaussian.kl_divergence(lam, gaussian.kl_optimal_grid(lam, n, solver=solver), solver)
+    floor = gaussian.kl_divergence(lam, optimise.kl_optimal_grid(lam, n, solver=solver), solver)
     for name, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
                          ("variational", {"eigenvalues": lam})]:
-        assert floor <= gaussian.kl_divergence(lam, schedules.get(name, n, **params), solver) * (1 + 1e-12)
+        assert floor <= gaussian.kl_divergence(lam, strategies.grid(name, n, **params), solver) * (1 + 1e-12)
 
 
 def test_kl_optimal_stops_where_the_kl_is_exact(monkeypatch):
@@ -120,8 +120,8 @@ def test_kl_optimal_stops_where_the_kl_is_exact(monkeypatch):
     lam = np.array([0.05, 0.37, 1.0, 4.0])
     exact, calls = gaussian.criterion_gradient, []
     monkeypatch.setattr(gaussian, "criterion_gradient", lambda *args, **kw: calls.append(args) or exact(*args, **kw))
-    grid = gaussian.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
-    assert gaussian.kl_divergence(lam, grid, "dpmpp_2m") <= gaussian.CRITERION_EXACT
+    grid = optimise.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
+    assert gaussian.kl_divergence(lam, grid, "dpmpp_2m") <= optimise.CRITERION_EXACT
     assert len(calls) < 1000
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffsched import gaussian, schedules, solvers
+from diffsched import gaussian, solvers, strategies
 
 
 def _value(text: str):
@@ -48,15 +48,15 @@ def load_eigenvalues(path: str) -> np.ndarray:
 def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
     """The grid asked for, and its number of steps (from --steps, or the largest that fits --nfe)."""
     params = _params(args.param)
-    if args.schedule in schedules.NEEDS_SPECTRUM:
+    if args.schedule in strategies.NEEDS_SPECTRUM:
         if eigenvalues is None:
             raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
         params["eigenvalues"] = eigenvalues
-        if args.schedule in schedules.SPECTRAL_GRIDS:
+        if args.schedule in strategies.SPECTRAL_GRIDS:
             params.setdefault("solver", args.solver)
             params.setdefault("init", args.init)
     steps = args.steps if args.steps is not None else solvers.steps_for_nfe(args.solver, args.nfe)
-    return schedules.get(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
+    return strategies.grid(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
 
 
 def cmd_grid(args) -> dict:
@@ -108,7 +108,7 @@ def cmd_provenance(args) -> dict:
 
 
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
+    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(strategies.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
     budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
     budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
