@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from diffsched import gaussian, schedules
+from diffsched import gaussian, optimise, schedules
 
 
 def cli(*args):
@@ -35,6 +35,21 @@ def test_kl_with_an_nfe_budget(tmp_path):
                                                                         direction="reverse"), rel=1e-12)
 
 
+def test_criterion_reports_the_named_one_and_every_other(tmp_path):
+    lam = np.array([0.1, 1.0, 3.0])
+    np.save(tmp_path / "ev.npy", lam)
+    out = cli("criterion", "--name", "kl_smoothed", "--criterion-param", "delta=0.3", "--eigenvalues",
+              str(tmp_path / "ev.npy"), "--schedule", "kl_optimal", "--param", "criterion=w2", "--steps", "4")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    grid = optimise.kl_optimal_grid(lam, 4, criterion="w2")
+    np.testing.assert_allclose(result["sigmas"], grid, rtol=1e-12)
+    assert result["value"] == pytest.approx(gaussian.criterion("kl_smoothed", lam, grid, delta=0.3), rel=1e-12)
+    assert result["criterion_params"] == {"delta": 0.3}
+    assert set(result["criteria"]) == set(gaussian.CRITERIA)
+    assert result["criteria"]["w2"] == pytest.approx(gaussian.criterion("w2", lam, grid), rel=1e-12)
+
+
 @pytest.mark.parametrize("args,message", [
     (["grid", "--schedule", "edm", "--steps", "0"], "n must be an integer >= 1"),
     (["grid", "--schedule", "nope", "--steps", "3"], "valid schedules"),
@@ -42,6 +57,8 @@ def test_kl_with_an_nfe_budget(tmp_path):
     (["grid", "--schedule", "edm", "--steps", "3", "--sigma-min", "90"], "sigma_min must be smaller"),
     (["grid", "--schedule", "variational", "--steps", "3"], "needs --eigenvalues"),
     (["kl", "--eigenvalues", "/nonexistent.npy", "--schedule", "edm", "--nfe", "3"], "does not exist"),
+    (["criterion", "--eigenvalues", "/nonexistent.npy", "--schedule", "edm", "--nfe", "3", "--name", "fid"],
+     "invalid choice: 'fid'"),
 ])
 def test_bad_input_exits_with_a_message(args, message):
     out = cli(*args)

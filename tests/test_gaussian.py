@@ -4,19 +4,11 @@ import numpy as np
 import pytest
 from scipy.stats import ortho_group
 
-from diffsched import gaussian, schedules, solvers
+from gaussian_cases import COV3, GRID3, LAM3, MU3, U3, full_kl, sample_3d
+
+from diffsched import gaussian, optimise, schedules, solvers, strategies
 
 LOWDIM = np.array([0.05, 0.37, 1.0, 4.0])
-
-
-def full_kl(mean_p, cov_p, mean_q, cov_q):
-    """KL(N_p || N_q) from the textbook formula with full matrices (independent of the eigenbasis code)."""
-    d = len(mean_p)
-    inv_q = np.linalg.inv(cov_q)
-    diff = mean_q - mean_p
-    _, logdet_p = np.linalg.slogdet(cov_p)
-    _, logdet_q = np.linalg.slogdet(cov_q)
-    return 0.5 * (np.trace(inv_q @ cov_p) - d + diff @ inv_q @ diff + logdet_q - logdet_p)
 
 
 @pytest.mark.parametrize("n,kl,lead", [(10, 1.622e-2, 1.480e-2), (20, 3.863e-3, 3.701e-3),
@@ -55,20 +47,8 @@ def test_kl_matches_full_matrix_formula(init, direction):
 @pytest.mark.parametrize("solver", ["euler", "heun"])
 def test_monte_carlo_output_covariance(solver):
     # 200,000 samples of N(mu, Sigma) in d = 3 pushed through the real sampler with the full-matrix oracle.
-    rng = np.random.default_rng(42)
-    d, count, n = 3, 200_000, 3
-    lam = np.array([0.2, 1.0, 3.0])
-    u = ortho_group.rvs(d, random_state=7)
-    mu = np.array([0.5, -1.0, 2.0])
-    cov = u @ np.diag(lam) @ u.T
-    grid = schedules.get("edm", n, 0.002, 80.0)
-
-    def oracle(x, sigma):  # D(x) = mu + Sigma (Sigma + sigma^2 I)^-1 (x - mu), rows are samples
-        gain = cov @ np.linalg.inv(cov + sigma**2 * np.eye(d))
-        return mu + (x - mu) @ gain.T
-
-    x0 = mu + rng.standard_normal((count, d)) @ np.linalg.cholesky(cov + grid[0] ** 2 * np.eye(d)).T
-    out = solvers.get(solver)(oracle, x0, grid)
+    count, lam, u, cov, grid = 200_000, LAM3, U3, COV3, GRID3
+    out = sample_3d(solver, "exact", count, np.random.default_rng(42))
     empirical = np.cov(out, rowvar=False)
     log_v, _ = gaussian.output_moments(lam, grid, solver, "exact")
     predicted = u @ np.diag(np.exp(log_v)) @ u.T
@@ -76,7 +56,7 @@ def test_monte_carlo_output_covariance(solver):
     se = np.sqrt((np.outer(np.diag(predicted), np.diag(predicted)) + predicted**2) / count)
     assert np.all(np.abs(empirical - predicted) < 5 * se)
     assert np.max(np.abs(cov - predicted) / se) > 20  # the prediction differs visibly from the source
-    np.testing.assert_allclose(out.mean(axis=0), mu, atol=5 * np.sqrt(np.diag(predicted).max() / count))
+    np.testing.assert_allclose(out.mean(axis=0), MU3, atol=5 * np.sqrt(np.diag(predicted).max() / count))
 
 
 @pytest.mark.parametrize("name", ["tangent", "edm"])
@@ -98,28 +78,28 @@ def test_path_energy_of_the_tangent_law():
 @pytest.mark.parametrize("lam", [0.01, 0.37, 5.0])
 @pytest.mark.parametrize("n", [3, 6, 10])
 def test_gamma_star_of_one_eigenvalue_is_its_root(lam, n):
-    assert gaussian.gamma_star(np.array([lam]), n) == pytest.approx(np.sqrt(lam), rel=1e-3)
+    assert optimise.gamma_star(np.array([lam]), n) == pytest.approx(np.sqrt(lam), rel=1e-3)
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 6, 9, 12])
 def test_tangent_is_the_finite_n_optimum_for_one_eigenvalue(n):
     lam = np.array([0.37])
     tangent = schedules.get("tangent", n, gamma=np.sqrt(0.37))
-    optimum = gaussian.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
+    optimum = optimise.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
     np.testing.assert_allclose(optimum, tangent, rtol=1e-4)
     assert gaussian.kl_divergence(lam, optimum) == pytest.approx(gaussian.kl_divergence(lam, tangent), rel=1e-8)
 
 
 def test_variational_of_one_eigenvalue_is_the_tangent_law():
     tau = np.linspace(0, 1, 11)
-    got = gaussian.variational_schedule(np.array([0.37]))(tau)
+    got = optimise.variational_schedule(np.array([0.37]))(tau)
     want = schedules.function("tangent", 0.002, 80.0, gamma=np.sqrt(0.37))(tau)
     np.testing.assert_allclose(got, want, rtol=1e-4)
 
 
 def test_variational_lowers_the_leading_term():
     lam = np.geomspace(1e-3, 10.0, 40)
-    best = gaussian.leading_term(lam, gaussian.variational_schedule(lam), 10)
+    best = gaussian.leading_term(lam, optimise.variational_schedule(lam), 10)
     for name, params in [("edm", {}), ("logsnr", {}), ("tangent", {}), ("tangent", {"gamma": 0.1})]:
         assert best < gaussian.leading_term(lam, schedules.function(name, 0.002, 80.0, **params), 10)
 
@@ -128,21 +108,21 @@ def test_variational_lowers_the_leading_term():
 def test_kl_optimal_is_a_floor(solver):
     lam = np.geomspace(1e-3, 10.0, 30)
     n = 5
-    floor = gaussian.kl_divergence(lam, gaussian.kl_optimal_grid(lam, n, solver=solver), solver)
+    floor = gaussian.kl_divergence(lam, optimise.kl_optimal_grid(lam, n, solver=solver), solver)
     for name, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
                          ("variational", {"eigenvalues": lam})]:
-        assert floor <= gaussian.kl_divergence(lam, schedules.get(name, n, **params), solver) * (1 + 1e-12)
+        assert floor <= gaussian.kl_divergence(lam, strategies.grid(name, n, **params), solver) * (1 + 1e-12)
 
 
 def test_kl_optimal_stops_where_the_kl_is_exact(monkeypatch):
-    """Four eigenvalues, DPM-Solver++(2M) with 18 free points: the KL can reach 0. The search stops at KL_EXACT
-    instead of chasing log KL towards -inf until L-BFGS-B's 15,000 evaluations run out (11,300 before)."""
+    """Four eigenvalues, DPM-Solver++(2M) with 18 free points: the KL can reach 0. The search stops at
+    CRITERION_EXACT instead of chasing log KL towards -inf until L-BFGS-B's 15,000 evaluations run out."""
     lam = np.array([0.05, 0.37, 1.0, 4.0])
-    exact_kl, calls = gaussian.kl_divergence, []
-    monkeypatch.setattr(gaussian, "kl_divergence", lambda *args: calls.append(args) or exact_kl(*args))
-    grid = gaussian.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
-    assert exact_kl(lam, grid, "dpmpp_2m") <= gaussian.KL_EXACT
-    assert len(calls) < 8000
+    exact, calls = gaussian.criterion_gradient, []
+    monkeypatch.setattr(gaussian, "criterion_gradient", lambda *args, **kw: calls.append(args) or exact(*args, **kw))
+    grid = optimise.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
+    assert gaussian.kl_divergence(lam, grid, "dpmpp_2m") <= optimise.CRITERION_EXACT
+    assert len(calls) < 1000
 
 
 def test_kl_decreases_with_n_and_vanishes_at_slope_minus_two():

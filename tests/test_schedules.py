@@ -63,7 +63,7 @@ def test_tangent_moves_the_angle_linearly_and_gamma_one_is_cosine():
         (lambda: schedules.get("edm", 5, 0.0, 1.0), "sigma_min must be a finite number > 0"),
         (lambda: schedules.get("edm", 5, rho=-1.0), "rho must be a finite number > 0"),
         (lambda: schedules.get("edm", 5, gamma=1.0), "usage: edm(rho=7.0)"),
-        (lambda: schedules.get("variational", 5), "needs eigenvalues"),
+        (lambda: schedules.get("variational", 5), "valid schedules: edm(rho=7.0), logsnr(), vp_time"),
     ],
 )
 def test_bad_input_names_the_problem(call, message):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from diffsched import gaussian, schedules, search, solvers
+from diffsched import gaussian, schedules, search, solvers, strategies
 
 LAM = np.geomspace(1e-3, 10.0, 8)
 SMIN, SMAX = 0.002, 80.0
@@ -89,14 +89,14 @@ def test_cache_returns_identical_grids_without_recomputation(method, tmp_path):
     search.clear_memo()
     oracle, x, path = Oracle(LAM), start(LAM), tmp_path / "grids.json"
     kwargs = {"denoiser": oracle, "samples": x, "denoiser_id": "gauss8", "cache": path, "teacher_steps": 30}
-    first = schedules.get(method, 4, SMIN, SMAX, **kwargs)
+    first = strategies.grid(method, 4, SMIN, SMAX, **kwargs)
     assert oracle.calls > 0 and path.is_file()
     oracle.calls = 0
-    np.testing.assert_array_equal(schedules.get(method, 4, SMIN, SMAX, **kwargs, solver="euler"), first)  # memo
+    np.testing.assert_array_equal(strategies.grid(method, 4, SMIN, SMAX, **kwargs, solver="euler"), first)  # memo
     search.clear_memo()
-    np.testing.assert_array_equal(schedules.get(method, 4, SMIN, SMAX, **kwargs), first)  # from disk
+    np.testing.assert_array_equal(strategies.grid(method, 4, SMIN, SMAX, **kwargs), first)  # from disk
     assert oracle.calls == 0
-    schedules.get(method, 4, SMIN, SMAX, **{**kwargs, "samples": start(LAM, seed=1)})  # other samples: recomputed
+    strategies.grid(method, 4, SMIN, SMAX, **{**kwargs, "samples": start(LAM, seed=1)})  # other samples: recomputed
     assert oracle.calls > 0
     np.testing.assert_array_equal(search.METHODS[method](Oracle(LAM), x, 4, SMIN, SMAX, teacher_steps=30), first)
 
@@ -111,10 +111,10 @@ def test_a_broken_cache_file_is_named(tmp_path):
 @pytest.mark.parametrize(
     "call,message",
     [
-        (lambda: schedules.get("karras", 5), "gits(denoiser, samples"),
-        (lambda: schedules.get("dmn", 5), "needs denoiser=... and samples="),
-        (lambda: schedules.get("gits", 5, denoiser=Oracle(LAM), samples=start(LAM), rho=7.0), "takes no parameter"),
-        (lambda: schedules.function("dmn", SMIN, SMAX, denoiser=Oracle(LAM), samples=start(LAM)), "for one n"),
+        (lambda: strategies.grid("karras", 5), "gits(denoiser, samples"),
+        (lambda: strategies.grid("dmn", 5), "needs denoiser=... and samples="),
+        (lambda: strategies.grid("gits", 5, denoiser=Oracle(LAM), samples=start(LAM), rho=7.0), "takes no parameter"),
+        (lambda: strategies.function("dmn", SMIN, SMAX, denoiser=Oracle(LAM), samples=start(LAM)), "for one n"),
         (lambda: search.gits_grid(Oracle(LAM), start(LAM), 5, teacher_steps=4), "teacher_steps must be"),
         (lambda: search.gits_grid(Oracle(LAM), start(LAM), 5, teacher="tangent"), "valid: edm, logsnr"),
         (lambda: search.gits_grid(Oracle(LAM), start(LAM), 5, metric="lpips"), "valid: mse, l2"),

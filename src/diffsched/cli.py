@@ -1,5 +1,5 @@
-"""Command line: ``python -m diffsched {grid,kl,recommend,provenance,job-resources} ...``; each prints JSON
-(provenance: text, job-resources: YAML)."""
+"""Command line: ``python -m diffsched {grid,criterion,recommend,provenance,job-resources} ...`` (``kl`` is
+``criterion``); each prints JSON (provenance: text, job-resources: YAML)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffsched import gaussian, schedules, solvers
+from diffsched import gaussian, solvers, strategies
 
 
 def _value(text: str):
@@ -20,12 +20,12 @@ def _value(text: str):
         return text
 
 
-def _params(pairs: list[str]) -> dict:
+def _params(pairs: list[str], option: str = "--param") -> dict:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"--param takes KEY=VALUE (for example rho=7), got {pair!r}")
+            raise ValueError(f"{option} takes KEY=VALUE (for example rho=7), got {pair!r}")
         out[key] = _value(value)
     return out
 
@@ -48,15 +48,15 @@ def load_eigenvalues(path: str) -> np.ndarray:
 def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
     """The grid asked for, and its number of steps (from --steps, or the largest that fits --nfe)."""
     params = _params(args.param)
-    if args.schedule in schedules.NEEDS_SPECTRUM:
+    if args.schedule in strategies.NEEDS_SPECTRUM:
         if eigenvalues is None:
             raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
         params["eigenvalues"] = eigenvalues
-        if args.schedule in schedules.SPECTRAL_GRIDS:
+        if args.schedule in strategies.SPECTRAL_GRIDS:
             params.setdefault("solver", args.solver)
             params.setdefault("init", args.init)
     steps = args.steps if args.steps is not None else solvers.steps_for_nfe(args.solver, args.nfe)
-    return schedules.get(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
+    return strategies.grid(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
 
 
 def cmd_grid(args) -> dict:
@@ -67,11 +67,16 @@ def cmd_grid(args) -> dict:
             "sigmas": grid.tolist()}
 
 
-def cmd_kl(args) -> dict:
+def cmd_criterion(args) -> dict:
+    """Criterion --name of the grid (gaussian.criterion), every criterion at its defaults, and the two KLs."""
     eigenvalues = load_eigenvalues(args.eigenvalues)
     grid, steps = _grid(args, eigenvalues)
-    kl = {d: gaussian.kl_divergence(eigenvalues, grid, args.solver, args.init, d) for d in gaussian.DIRECTIONS}
-    return {"kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
+    params = _params(args.criterion_param, "--criterion-param")
+    value = gaussian.criterion(args.name, eigenvalues, grid, args.solver, args.init, **params)
+    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init) for name in gaussian.CRITERIA}
+    kl = {"forward": every["kl"], "reverse": every["kl_reverse"]}
+    return {"criterion": args.name, "criterion_params": gaussian.criterion_params(args.name, params), "value": value,
+            "criteria": every, "kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
             "kl_reverse": kl["reverse"], "nfe": solvers.nfe(args.solver, grid), "steps": steps,
             "solver": args.solver, "init": args.init, "schedule": args.schedule, "params": _params(args.param),
             "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
@@ -114,7 +119,7 @@ def cmd_job_resources(args) -> dict:
 
 
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(schedules.NAMES)}")
+    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(strategies.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
     budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
     budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
@@ -122,7 +127,8 @@ def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     p.add_argument("--sigma-min", type=float, default=0.002)
     p.add_argument("--sigma-max", type=float, default=80.0)
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="schedule parameter, e.g. rho=7")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and kl_optimal")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -132,11 +138,15 @@ def parser() -> argparse.ArgumentParser:
     _grid_arguments(grid)
     grid.add_argument("--eigenvalues", help="spectrum (.npy) for tangent_opt, variational, kl_optimal")
     grid.set_defaults(run=cmd_grid)
-    kl = sub.add_parser("kl", help="exact Gaussian KL of a grid for a spectrum, as JSON")
-    _grid_arguments(kl)
-    kl.add_argument("--eigenvalues", required=True, help="covariance eigenvalues, a 1-D .npy file")
-    kl.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS)
-    kl.set_defaults(run=cmd_kl)
+    crit = sub.add_parser("criterion", aliases=["kl"], help="exact Gaussian criteria of a grid for a spectrum, as JSON")
+    _grid_arguments(crit)
+    crit.add_argument("--eigenvalues", required=True, help="covariance eigenvalues, a 1-D .npy file")
+    crit.add_argument("--name", default="kl", choices=list(gaussian.CRITERIA),
+                      help="the criterion reported as 'value' (docs/criteria.md); every one is under 'criteria'")
+    crit.add_argument("--criterion-param", action="append", default=[], metavar="KEY=VALUE",
+                      help="criterion parameter, e.g. delta=0.01 for kl_smoothed")
+    crit.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS, help="which KL 'kl' reports")
+    crit.set_defaults(run=cmd_criterion)
     rec = sub.add_parser("recommend", help="the grid with the lowest exact KL for a data set or spectrum, as JSON")
     what = rec.add_mutually_exclusive_group(required=True)
     what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")

@@ -1,21 +1,23 @@
-"""Exact sampler output and KL for a Gaussian source, and the schedules that minimise it.
+"""Exact sampler output and criteria (KL, W2, ...) for a Gaussian source; :mod:`diffsched.optimise` minimises them.
 
 Source x_0 ~ N(mu, U diag(lambda) U^T). In the eigenbasis the ideal denoiser is diagonal,
 D_i(z; sigma) = lambda_i / (lambda_i + sigma^2) z_i, so any deterministic solver that combines the state and
 denoiser outputs linearly maps each eigen-coordinate by a scalar factor. Running the *real solver code* once
 on z = ones(d) gives those factors exactly (gaussian-theory.md, "Any deterministic solver, exactly";
 arXiv 2601.13602). The output is compared with the exact marginal at the grid's last noise level,
-N(mu, Sigma + sigma_last^2 I): the source itself when the grid ends in 0.
+N(mu, Sigma + sigma_last^2 I): the source itself when the grid ends in 0. Everything runs in torch float64,
+so the criteria (docs/criteria.md) are differentiable in the grid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+import torch
 
-from diffsched import schedules, solvers
+from diffsched import solvers
 
 INITS = ("exact", "edm", "vp")
 DIRECTIONS = ("forward", "reverse")
@@ -52,11 +54,38 @@ def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
         raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
 
 
+def _tensor(values) -> torch.Tensor:
+    return torch.from_numpy(np.array(values, dtype=np.float64))
+
+
+def _factor(lam: torch.Tensor, s, solver: str) -> torch.Tensor:
+    """The real solver code run on z = ones(d) with the diagonal denoiser: the per-direction output factor.
+
+    ``s``: a numpy grid (the solver steps in Python floats, fastest) or a torch tensor (autograd reaches it).
+    """
+    return solvers.get(solver)(lambda z, sigma: lam / (lam + sigma * sigma) * z, torch.ones_like(lam), s)
+
+
+def _start(lam: torch.Tensor, sigma_max, init: str, mean) -> tuple[torch.Tensor, torch.Tensor]:
+    _check_choice(init, INITS, "init")
+    zero = torch.zeros_like(lam)
+    offset = zero if mean is None else -_tensor(np.broadcast_to(np.asarray(mean, dtype=np.float64), lam.shape))
+    s2 = sigma_max**2
+    if init == "exact":
+        return lam + s2, zero
+    return zero + (s2 if init == "edm" else 1.0 + s2), offset
+
+
+def _moments(lam: torch.Tensor, s, solver: str, init: str, mean):
+    """Output log-variance and mean offset per eigendirection, and the target variance lambda + sigma_last^2."""
+    v0, m0 = _start(lam, s[0], init, mean)
+    f = _factor(lam, s, solver)
+    return torch.log(v0) + 2.0 * torch.log(torch.abs(f)), m0 * f, lam + s[-1] ** 2
+
+
 def output_factor(eigenvalues, sigmas, solver: str = "euler") -> np.ndarray:
     """Per-eigendirection factor by which ``solver`` maps its start to its output on this grid."""
-    lam = check_eigenvalues(eigenvalues)
-    s = check_grid(sigmas)
-    return solvers.get(solver)(lambda z, sigma: lam / (lam + sigma * sigma) * z, np.ones_like(lam), s)
+    return _factor(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver).numpy()
 
 
 def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None) -> tuple[np.ndarray, np.ndarray]:
@@ -65,42 +94,127 @@ def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None)
     exact: N(mu, Sigma + sigma_max^2 I); edm: N(0, sigma_max^2 I); vp: x_T ~ N(0, I) in VP space, i.e.
     N(0, (1 + sigma_max^2) I) in sigma space. ``mean`` is U^T mu; the edm and vp starts are offset by -mean.
     """
-    _check_choice(init, INITS, "init")
-    lam = check_eigenvalues(eigenvalues)
-    offset = np.zeros_like(lam) if mean is None else -np.broadcast_to(np.asarray(mean, dtype=np.float64), lam.shape)
-    s2 = float(sigma_max) ** 2
-    if init == "exact":
-        return lam + s2, np.zeros_like(lam)
-    return np.full_like(lam, s2 if init == "edm" else 1.0 + s2), offset
+    v0, m0 = _start(_tensor(check_eigenvalues(eigenvalues)), float(sigma_max), init, mean)
+    return v0.numpy(), m0.numpy()
 
 
 def output_moments(eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None):
     """Log-variance and mean offset of the sampler output along each eigenvector (exact)."""
-    s = check_grid(sigmas)
-    v0, m0 = start_moments(eigenvalues, s[0], init, mean)
-    f = output_factor(eigenvalues, s, solver)
     with np.errstate(divide="ignore"):
-        return np.log(v0) + 2.0 * np.log(np.abs(f)), m0 * f
+        log_v, m, _ = _moments(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver, init,
+                               mean)
+    return log_v.numpy(), m.numpy()
+
+
+# The criteria (docs/criteria.md). Each maps the eigenvalues and a grid (numpy, or torch to differentiate) to a
+# scalar through the exact output moments; u = ln(v / target) and expm1 keep tiny values (large n) precise.
+QUANTISATION_STD = (2.0 / 255.0) / np.sqrt(12.0)  # of 8-bit pixels in [-1, 1]
+
+
+def _gaussian_kl(u: torch.Tensor, mean_term: torch.Tensor) -> torch.Tensor:
+    """1/2 sum_i [e^-u_i - 1 + u_i + mean_term_i]: KL(N(a, t) || N(b, t e^u)) summed over directions."""
+    return 0.5 * torch.sum(torch.expm1(-u) + u + mean_term)
+
+
+def _kl(lam, s, solver, init, mean) -> torch.Tensor:
+    log_v, m, target = _moments(lam, s, solver, init, mean)
+    return _gaussian_kl(log_v - torch.log(target), m * m * torch.exp(-log_v))
+
+
+def _kl_reverse(lam, s, solver, init, mean) -> torch.Tensor:
+    log_v, m, target = _moments(lam, s, solver, init, mean)
+    return _gaussian_kl(torch.log(target) - log_v, m * m / target)
+
+
+def _kl_smoothed(lam, s, solver, init, mean, delta: float) -> torch.Tensor:
+    log_v, m, target = _moments(lam, s, solver, init, mean)
+    d2 = delta * delta
+    u = torch.log1p(target * torch.expm1(log_v - torch.log(target)) / (target + d2))
+    return _gaussian_kl(u, m * m / (torch.exp(log_v) + d2))
+
+
+def _kl_sigma_min(lam, s, solver, init, mean) -> torch.Tensor:
+    return _kl(lam, s[:-1] if s[-1] == 0.0 else s, solver, init, mean)  # [sigma_max, 0]: no step, the start
+
+
+def _w2(lam, s, solver, init, mean) -> torch.Tensor:
+    log_v, m, target = _moments(lam, s, solver, init, mean)
+    return torch.sum(target * torch.expm1(0.5 * (log_v - torch.log(target))) ** 2 + m * m)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion: its function of (eigenvalues, grid, solver, init, mean, **params), parameter defaults, summary."""
+
+    fn: Callable
+    params: dict
+    summary: str
+
+
+CRITERIA: dict[str, Criterion] = {
+    "kl": Criterion(_kl, {}, "forward KL(target || output), nats"),
+    "kl_reverse": Criterion(_kl_reverse, {}, "reverse KL(output || target), nats"),
+    "kl_smoothed": Criterion(_kl_smoothed, {"delta": QUANTISATION_STD},
+                             "forward KL after adding N(0, delta^2 I) to target and output, nats"),
+    "kl_sigma_min": Criterion(_kl_sigma_min, {},
+                              "forward KL of the grid without its final 0 against the marginal at sigma_min "
+                              "(Align Your Steps), nats"),
+    "w2": Criterion(_w2, {}, "squared 2-Wasserstein distance between target and output, pixel units squared"),
+}
+
+
+def describe_criterion(name: str) -> str:
+    """'name(param=default, ...)' for error messages and the CLI."""
+    params = ", ".join(f"{k}={v!r}" for k, v in CRITERIA[name].params.items())
+    return f"{name}({params})" if params else name
+
+
+def criterion_params(name: str, params: dict) -> dict:
+    """The criterion's parameters with their defaults filled in, or a ValueError listing what is valid."""
+    if name not in CRITERIA:
+        raise ValueError(f"unknown criterion {name!r}; valid criteria: {', '.join(map(describe_criterion, CRITERIA))}")
+    unknown = set(params) - set(CRITERIA[name].params)
+    if unknown:
+        raise ValueError(f"criterion {name!r} takes no parameter {sorted(unknown)}; usage: {describe_criterion(name)}")
+    full = {**CRITERIA[name].params, **params}
+    for key, value in full.items():
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"criterion {name!r}: {key} must be a finite number >= 0, got {value!r}")
+    return full
+
+
+def _evaluate(name: str, eigenvalues, s, solver: str, init: str, mean, params: dict) -> torch.Tensor:
+    full = criterion_params(name, params)
+    return CRITERIA[name].fn(_tensor(check_eigenvalues(eigenvalues)), s, solver, init, mean, **full)
+
+
+def criterion(name: str, eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None,
+              **params) -> float:
+    """Exact value of criterion ``name`` (:data:`CRITERIA`) for the output of ``solver`` on this grid.
+
+    The output is compared with the exact marginal N(mu, Sigma + sigma_last^2 I): the source itself when the
+    grid ends in 0 (docs/criteria.md).
+    """
+    return float(_evaluate(name, eigenvalues, check_grid(sigmas), solver, init, mean, params))
+
+
+def criterion_gradient(name: str, eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None,
+                       **params) -> tuple[float, np.ndarray]:
+    """The criterion and its exact gradient with respect to every grid point: autograd through the real solver."""
+    s = _tensor(check_grid(sigmas)).requires_grad_()
+    value = _evaluate(name, eigenvalues, s, solver, init, mean, params)
+    value.backward()
+    return float(value.detach()), s.grad.numpy()
 
 
 def kl_divergence(eigenvalues, sigmas, solver: str = "euler", init: str = "exact", direction: str = "forward",
                   mean=None) -> float:
     """Exact KL in nats between the target N(mu, Sigma + sigma_last^2 I) and the sampler output.
 
-    forward = KL(target || output), reverse = KL(output || target). Written with u = ln(v / lambda) and
-    expm1 so that tiny divergences (large n) keep full relative precision.
+    forward = KL(target || output) (criterion ``kl``), reverse = KL(output || target) (``kl_reverse``).
     """
     _check_choice(direction, DIRECTIONS, "direction")
-    lam = check_eigenvalues(eigenvalues)
-    s = check_grid(sigmas)
-    log_v, m = output_moments(lam, s, solver, init, mean)
-    target = lam + s[-1] ** 2
-    u = log_v - np.log(target)
-    if direction == "forward":
-        terms = np.expm1(-u) + u + m * m * np.exp(-log_v)
-    else:
-        terms = np.expm1(u) - u + m * m / target
-    return float(0.5 * np.sum(terms))
+    return criterion("kl" if direction == "forward" else "kl_reverse", eigenvalues, sigmas, solver, init, mean)
 
 
 def euler_variance_ratio(eigenvalues, sigmas) -> np.ndarray:
@@ -142,127 +256,3 @@ def leading_term(eigenvalues, sigma_fn: Callable, intervals: int) -> float:
     """
     j = path_energy(eigenvalues, sigma_fn)
     return float(np.sum(j**2) / (4.0 * intervals**2))
-
-
-def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-               init: str = "exact") -> float:
-    """Tangent-law coefficient gamma minimising the exact KL of the n-step grid (1-D search in log gamma).
-
-    Needs n >= 3: the grids [sigma_max, 0] and [sigma_max, sigma_min, 0] do not depend on gamma.
-    """
-    lam = check_eigenvalues(eigenvalues)
-    schedules.check_range(n, sigma_min, sigma_max)
-    if n < 3:
-        raise ValueError(f"gamma* is undefined for n = {n}: grids of fewer than 3 steps do not depend on gamma")
-
-    def objective(log_gamma: float) -> float:
-        grid = schedules.get("tangent", n, sigma_min, sigma_max, gamma=float(np.exp(log_gamma)))
-        return kl_divergence(lam, grid, solver, init)
-
-    lo = np.log(min(sigma_min, np.sqrt(lam.min()))) - 1.0
-    hi = np.log(max(sigma_max, np.sqrt(lam.max()))) + 1.0
-    coarse = np.linspace(lo, hi, 49)
-    values = [objective(g) for g in coarse]
-    k = int(np.argmin(values))
-    bounds = (coarse[max(k - 1, 0)], coarse[min(k + 1, len(coarse) - 1)])
-    res = optimize.minimize_scalar(objective, bounds=bounds, method="bounded", options={"xatol": 1e-9})
-    best = res.x if res.fun <= values[k] else coarse[k]
-    return float(np.exp(best))
-
-
-def variational_schedule(eigenvalues, sigma_min: float = 0.002, sigma_max: float = 80.0, points: int = 2000,
-                         iterations: int = 100, tol: float = 1e-10) -> Callable:
-    """Leading-order optimum for many eigenvalues: minimise sum_i J_i^2 (gaussian-theory.md).
-
-    With weights w_i = J_i, G(s) = sum_i w_i lambda_i / (lambda_i + s^2)^2 and Phi(s) = int_{sigma_min}^s sqrt(G):
-    Phi(sigma(tau)) moves linearly in tau (Beltrami). w <- J(w) is iterated to its fixed point; for such a
-    schedule J_i = Phi(sigma_max) int lambda_i / (lambda_i + s^2)^2 / sqrt(G(s)) ds. Both integrals use the
-    trapezoid rule on a log-spaced sigma grid, so each iteration is two matrix-vector products.
-    Returns tau -> sigma(tau).
-    """
-    lam = check_eigenvalues(eigenvalues)
-    schedules.check_range(1, sigma_min, sigma_max)
-    s = np.geomspace(sigma_min, sigma_max, points)
-    weights = np.zeros_like(s)  # trapezoid weights for int f(s) ds
-    weights[1:] += 0.5 * np.diff(s)
-    weights[:-1] += 0.5 * np.diff(s)
-    kernel = lam[:, None] / (lam[:, None] + s[None, :] ** 2) ** 2
-    w = np.ones_like(lam)
-    for _ in range(iterations):
-        root_g = np.sqrt(w @ kernel)
-        j = np.sum(weights * root_g) * (kernel @ (weights / root_g))
-        j /= j.max()
-        converged = np.max(np.abs(j - w)) < tol
-        w = j
-        if converged:
-            break
-    root_g = np.sqrt(w @ kernel)
-    phi = np.concatenate([[0.0], np.cumsum(0.5 * (root_g[1:] + root_g[:-1]) * np.diff(s))])
-    log_s = np.log(s)
-
-    def sigma(tau):
-        target = (1.0 - np.asarray(tau, dtype=np.float64)) * phi[-1]
-        return np.exp(np.interp(target, phi, log_s))
-
-    return sigma
-
-
-def _grid_from_logits(logits: np.ndarray, sigma_min: float, sigma_max: float) -> np.ndarray:
-    """Ordered grid: log-sigma decrements are softmax([0, logits]) of the whole log range, then 0.0."""
-    a = np.concatenate([[0.0], logits])
-    p = np.exp(a - a.max())
-    p /= p.sum()
-    span = np.log(sigma_max) - np.log(sigma_min)
-    log_s = np.log(sigma_max) - span * np.concatenate([[0.0], np.cumsum(p)])
-    grid = np.exp(log_s)
-    grid[0], grid[-1] = sigma_max, sigma_min
-    return np.append(grid, 0.0)
-
-
-def _logits_from_grid(grid: np.ndarray) -> np.ndarray:
-    dec = -np.diff(np.log(grid[:-1]))
-    a = np.log(dec)
-    return a[1:] - a[0]
-
-
-LOGIT_BOUND = 15.0
-# Where the finite-n optimum stops: a KL this small is exact for every purpose (a high-order solver on a few
-# eigenvalues can reach 0, and log KL would be chased towards -inf until the evaluation budget runs out).
-KL_EXACT = 1e-12
-
-
-def _candidate_starts(lam, n, sigma_min, sigma_max, solver, init) -> list[np.ndarray]:
-    """The closed-form grids the finite-n optimum may start from (it takes the best of them)."""
-    spectral = {"tangent_opt": {"eigenvalues": lam, "solver": solver, "init": init},
-                "variational": {"eigenvalues": lam}}
-    return [schedules.get(name, n, sigma_min, sigma_max, **spectral.get(name, {}))
-            for name in ("edm", "logsnr", "tangent", "tangent_opt", "variational")]
-
-
-def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-                    init: str = "exact", start=None) -> np.ndarray:
-    """Finite-n optimum: minimise the exact KL over the n - 2 free interior points of an n-step grid.
-
-    sigma_max, sigma_min and the final 0 stay fixed. Starts from ``start`` (a grid) or from the best of the
-    closed-form strategies, so the result is never worse than its start. L-BFGS on log KL.
-    """
-    lam = check_eigenvalues(eigenvalues)
-    schedules.check_range(n, sigma_min, sigma_max)
-    if start is None:
-        starts = _candidate_starts(lam, n, sigma_min, sigma_max, solver, init)
-        start = min(starts, key=lambda g: kl_divergence(lam, g, solver, init))
-    start = check_grid(start)
-    if n <= 2:
-        return start
-
-    def objective(logits: np.ndarray) -> float:
-        kl = kl_divergence(lam, _grid_from_logits(logits, sigma_min, sigma_max), solver, init)
-        return float(np.log(max(kl, KL_EXACT)))
-
-    # Bounded logits keep every decrement above e^-30 of the log range: the grid stays strictly decreasing.
-    x0 = np.clip(_logits_from_grid(start), -LOGIT_BOUND, LOGIT_BOUND)
-    res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point",
-                            bounds=[(-LOGIT_BOUND, LOGIT_BOUND)] * x0.size,
-                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-11})
-    best = _grid_from_logits(res.x, sigma_min, sigma_max)
-    return best if objective(res.x) <= objective(x0) else start

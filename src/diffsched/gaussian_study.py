@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diffsched import gaussian, ranking, schedules
+from diffsched import gaussian, optimise, ranking, schedules, strategies
 
 
 def eigenvalues(spec: dict) -> np.ndarray:
@@ -24,15 +24,15 @@ def eigenvalues(spec: dict) -> np.ndarray:
     return gaussian.check_eigenvalues(float(law["largest"]) * index ** (-float(law["exponent"])))
 
 
-def _continuous(strategies: dict) -> dict:
-    return {k: v for k, v in strategies.items() if v["schedule"] in schedules.SCHEDULES and not v.get("search")}
+def _continuous(specs: dict) -> dict:
+    return {k: v for k, v in specs.items() if v["schedule"] in strategies.CONTINUOUS and not v.get("search")}
 
 
 def _schedule_fn(spec: dict, lam, sigma_min, sigma_max):
     params = dict(spec.get("params", {}))
-    if spec["schedule"] in schedules.NEEDS_SPECTRUM:
+    if spec["schedule"] in strategies.NEEDS_SPECTRUM:
         params["eigenvalues"] = lam
-    return schedules.function(spec["schedule"], sigma_min, sigma_max, **params)
+    return strategies.function(spec["schedule"], sigma_min, sigma_max, **params)
 
 
 def kl_vs_steps(lam, strategies: dict, steps, sigma_min, sigma_max, max_steps_optimal: int,
@@ -84,7 +84,7 @@ def gamma_star(lam, steps, sigma_min, sigma_max, solver: str = "euler", init: st
     """gamma* (the KL-minimising tangent coefficient) and its KL at each n >= 3 (smaller grids ignore gamma)."""
     rows = []
     for n in [n for n in steps if n >= 3]:
-        g = gaussian.gamma_star(lam, int(n), sigma_min, sigma_max, solver, init)
+        g = optimise.gamma_star(lam, int(n), sigma_min, sigma_max, solver, init)
         grid = schedules.get("tangent", int(n), sigma_min, sigma_max, gamma=g)
         rows.append({"steps": int(n), "gamma_star": g, "kl_forward": gaussian.kl_divergence(lam, grid, solver, init)})
     return pd.DataFrame(rows)

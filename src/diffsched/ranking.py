@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from diffsched import gaussian, schedules, solvers
+from diffsched import gaussian, solvers, strategies
 
 FLOOR = "kl_optimal"
 
@@ -20,10 +20,10 @@ FLOOR = "kl_optimal"
 def check_strategy(label: str, spec: dict) -> None:
     """Fail early, naming the strategy, if its schedule or parameters are invalid."""
     params = {**spec.get("params", {}), **{k: v[0] for k, v in spec.get("search", {}).items()}}
-    if spec.get("schedule") in schedules.NEEDS_SPECTRUM:
+    if spec.get("schedule") in strategies.NEEDS_SPECTRUM:
         params["eigenvalues"] = np.ones(1)
     try:
-        schedules.check_params(spec.get("schedule"), params)
+        strategies.check_params(spec.get("schedule"), params)
     except ValueError as err:
         raise ValueError(f"strategy {label!r}: {err}") from None
 
@@ -32,15 +32,15 @@ def strategy_grid(spec: dict, n: int, sigma_min: float, sigma_max: float, eigenv
                   init: str = "exact") -> np.ndarray:
     """The n-step grid of one strategy for this spectrum, solver and start."""
     name, params = spec["schedule"], dict(spec.get("params", {}))
-    if name in schedules.NEEDS_SPECTRUM:
+    if name in strategies.NEEDS_SPECTRUM:
         params["eigenvalues"] = eigenvalues
-    if name in schedules.SPECTRAL_GRIDS:
+    if name in strategies.SPECTRAL_GRIDS:
         params.update(solver=solver, init=init)
     search = spec.get("search", {})
     if not search:
-        return schedules.get(name, n, sigma_min, sigma_max, **params)
+        return strategies.grid(name, n, sigma_min, sigma_max, **params)
     keys = list(search)
-    grids = [schedules.get(name, n, sigma_min, sigma_max, **params, **dict(zip(keys, values)))
+    grids = [strategies.grid(name, n, sigma_min, sigma_max, **params, **dict(zip(keys, values)))
              for values in itertools.product(*(search[k] for k in keys))]
     return min(grids, key=lambda g: gaussian.kl_divergence(eigenvalues, g, solver, init))
 

@@ -5,11 +5,9 @@ sigma(1) = sigma_min. A grid of n steps samples it at tau_k = k / (n - 1), k = 0
 n + 1 values, sigma_max first, sigma_min at index n - 1, 0.0 last (n = 1 gives [sigma_max, 0.0]).
 Formulas: gaussian-theory.md, "Discretization strategies"; arXiv 2601.13602 for the tangent law.
 
-Strategies that need a data spectrum (``tangent_opt``, ``variational``, ``kl_optimal``) take
-``eigenvalues=`` and are computed by :mod:`diffsched.gaussian`. The search-based baselines (``gits``, ``dmn``)
-take ``denoiser=`` and ``samples=`` (start states at sigma_max) and are computed, and cached with
-``denoiser_id=`` (and ``cache=`` a JSON path), by :mod:`diffsched.search`; every other strategy stays a pure
-function of its parameters.
+This module is a leaf, like k-diffusion's ``get_sigmas_*``: the closed forms only. The strategies that need a
+data spectrum or a denoiser, and the one way any named strategy becomes a grid, are in
+:mod:`diffsched.strategies`.
 """
 
 from __future__ import annotations
@@ -66,50 +64,23 @@ def _tangent(tau, sigma_min, sigma_max, gamma: float = 1.0):
     return gamma * np.tan((1.0 - tau) * a + tau * b)
 
 
-def _variational(tau, sigma_min, sigma_max, eigenvalues):
-    """Leading-order optimal schedule for many eigenvalues (Beltrami identity, gaussian-theory.md)."""
-    from diffsched import gaussian
-
-    return gaussian.variational_schedule(eigenvalues, sigma_min, sigma_max)(tau)
-
-
 SCHEDULES: dict[str, Callable] = {
     "edm": _edm,
     "logsnr": _logsnr,
     "vp_time": _vp_time,
     "tangent": _tangent,
-    "variational": _variational,
 }
-# Grids that depend on n itself, computed from the exact KL by diffsched.gaussian: the tangent law with
-# gamma = gamma* (the coefficient minimising the KL at this n), and the finite-n KL-optimal grid.
-SPECTRAL_GRIDS = ("tangent_opt", "kl_optimal")
-# Search-based baselines that run a denoiser (diffsched.search): GITS and a DMN-style optimised grid.
-SEARCH_GRIDS = ("gits", "dmn")
-NAMES = tuple(SCHEDULES) + SPECTRAL_GRIDS + SEARCH_GRIDS
-NEEDS_SPECTRUM = ("variational",) + SPECTRAL_GRIDS
-SEARCH_INPUTS = ("denoiser", "samples", "denoiser_id", "cache")
+NAMES = tuple(SCHEDULES)
 
 
 def _parameters(name: str) -> dict[str, inspect.Parameter]:
-    if name in SEARCH_GRIDS:
-        from diffsched import search
-
-        params = inspect.signature(search.METHODS[name]).parameters
-        return {k: p for k, p in params.items() if k not in ("denoiser", "x_batch", "n", "sigma_min", "sigma_max")}
     params = inspect.signature(SCHEDULES[name]).parameters
     return {k: p for k, p in params.items() if k not in ("tau", "sigma_min", "sigma_max")}
 
 
 def describe(name: str) -> str:
     """'name(param=default, ...)' for error messages and the CLI."""
-    if name in SPECTRAL_GRIDS:
-        start = ", start=None" if name == "kl_optimal" else ""
-        return f"{name}(eigenvalues, solver='euler', init='exact'{start})"
-    if name in SEARCH_GRIDS:
-        parts = [f"{k}={p.default!r}" for k, p in _parameters(name).items()]
-        return f"{name}(denoiser, samples, denoiser_id=None, cache=None, {', '.join(parts)})"
-    parts = [k if p.default is p.empty else f"{k}={p.default!r}" for k, p in _parameters(name).items()]
-    return f"{name}({', '.join(parts)})"
+    return f"{name}({', '.join(f'{k}={p.default!r}' for k, p in _parameters(name).items())})"
 
 
 def check_range(n: int, sigma_min: float, sigma_max: float) -> None:
@@ -125,32 +96,20 @@ def check_range(n: int, sigma_min: float, sigma_max: float) -> None:
 
 
 def check_params(name: str, params: dict) -> None:
-    """Reject unknown strategies and parameters with a message listing what is valid."""
+    """Reject unknown closed forms and parameters with a message listing what is valid."""
     if name not in NAMES:
-        valid = ", ".join(describe(k) for k in NAMES)
-        raise ValueError(f"unknown schedule {name!r}; valid schedules: {valid}")
-    allowed = {"eigenvalues", "solver", "init"} if name in SPECTRAL_GRIDS else set(_parameters(name))
-    if name == "kl_optimal":
-        allowed.add("start")
-    if name in SEARCH_GRIDS:
-        allowed.update(SEARCH_INPUTS)
-    unknown = set(params) - allowed
+        raise ValueError(f"unknown schedule {name!r}; valid schedules: {', '.join(map(describe, NAMES))}")
+    unknown = set(params) - set(_parameters(name))
     if unknown:
         raise ValueError(f"schedule {name!r} takes no parameter {sorted(unknown)}; usage: {describe(name)}")
-    if name in NEEDS_SPECTRUM and params.get("eigenvalues") is None:
-        raise ValueError(f"schedule {name!r} needs eigenvalues=...; usage: {describe(name)}")
-    if name in SEARCH_GRIDS and (params.get("denoiser") is None or params.get("samples") is None):
-        raise ValueError(f"schedule {name!r} needs denoiser=... and samples=...; usage: {describe(name)}")
     for key in ("rho", "gamma"):
         if key in params and not (np.isfinite(params[key]) and params[key] > 0):
             raise ValueError(f"schedule {name!r}: {key} must be a finite number > 0, got {params[key]!r}")
 
 
 def function(name: str, sigma_min: float, sigma_max: float, **params) -> Callable[[np.ndarray], np.ndarray]:
-    """The continuous schedule tau -> sigma(tau) of a named strategy (not for the n-dependent grids)."""
+    """The continuous schedule tau -> sigma(tau) of a closed form."""
     check_params(name, params)
-    if name in SPECTRAL_GRIDS + SEARCH_GRIDS:
-        raise ValueError(f"schedule {name!r} is a grid optimised for one n, not a continuous schedule")
     check_range(1, sigma_min, sigma_max)
     fn = SCHEDULES[name]
     return lambda tau: fn(np.asarray(tau, dtype=np.float64), sigma_min, sigma_max, **params)
@@ -160,18 +119,6 @@ def get(name: str, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, **
     """Sigma grid of n steps: float64, n + 1 values, sigma_max first, sigma_min at n - 1, 0.0 last."""
     check_params(name, params)
     check_range(n, sigma_min, sigma_max)
-    if name in SEARCH_GRIDS:
-        from diffsched import search
-
-        inputs = {k: params.pop(k) for k in ("denoiser", "samples")}
-        return search.cached_grid(name, inputs["denoiser"], inputs["samples"], n, sigma_min, sigma_max, **params)
-    if name in SPECTRAL_GRIDS:
-        from diffsched import gaussian
-
-        if name == "kl_optimal":
-            return gaussian.kl_optimal_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
-        gamma = gaussian.gamma_star(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params) if n > 2 else 1.0
-        return get("tangent", n, sigma_min, sigma_max, gamma=gamma)
     return sample(function(name, sigma_min, sigma_max, **params), n, sigma_min, sigma_max)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
-from diffsched import gaussian, schedules, solvers, store
+from diffsched import optimise, schedules, solvers, store
 
 TEACHER_GRIDS = ("edm", "logsnr")
 METRICS = ("mse", "l2")
@@ -148,7 +148,7 @@ def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: flo
     This is the objective of Xue et al. 2024 ("Accelerating Diffusion Sampling with Optimized Time Steps",
     CVPR; DM-NonUniform), the distance between the ODE solution and the solver's approximation, evaluated with
     the denoiser on a small batch (as Tong et al. 2024, LD3, do) instead of their surrogate without model calls.
-    Log-sigma decrements are a softmax (as :func:`gaussian.kl_optimal_grid`), started from EDM; L-BFGS-B on the
+    Log-sigma decrements are a softmax (as :func:`optimise.kl_optimal_grid`), started from EDM; L-BFGS-B on the
     log error with central differences of relative step 1e-3, coarse enough for float32 networks. Never worse
     than the EDM start.
     """
@@ -160,14 +160,14 @@ def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: flo
     sampler = solvers.get(solver)
 
     def objective(logits: np.ndarray) -> float:
-        grid = gaussian._grid_from_logits(logits, sigma_min, sigma_max)
+        grid = optimise.grid_from_logits(logits, sigma_min, sigma_max)
         return float(np.log(distance(sampler(denoiser, x_batch, grid), target)))
 
-    bound = gaussian.LOGIT_BOUND
-    x0 = np.clip(gaussian._logits_from_grid(start), -bound, bound)
+    bound = optimise.LOGIT_BOUND
+    x0 = np.clip(optimise.logits_from_grid(start), -bound, bound)
     res = optimize.minimize(objective, x0, method="L-BFGS-B", jac="3-point", bounds=[(-bound, bound)] * x0.size,
                             options={"maxiter": maxiter, "finite_diff_rel_step": 1e-3})
-    return gaussian._grid_from_logits(res.x, sigma_min, sigma_max) if res.fun <= objective(x0) else start
+    return optimise.grid_from_logits(res.x, sigma_min, sigma_max) if res.fun <= objective(x0) else start
 
 
 METHODS = {"gits": gits_grid, "dmn": dmn_grid}

@@ -1,9 +1,11 @@
 """Probability-flow samplers with one signature (k-diffusion style), and one stochastic (ancestral) sampler.
 
 ``sampler(denoiser, x, sigmas) -> x``: ``denoiser(x, sigma)`` is any D(x; sigma) (an exact oracle or a
-trained network) called with a Python float sigma; ``x`` starts at noise level ``sigmas[0]``; ``sigmas``
-is a decreasing grid, usually ending in 0 (see :mod:`diffsched.schedules`). The solvers only do arithmetic
-on ``x``, so the same code samples numpy arrays (the exact Gaussian theory) and torch tensors (images).
+trained network) called with a Python float sigma (a 0-d tensor when ``sigmas`` is a torch tensor, so that
+autograd reaches the grid: the exact Gaussian criteria's gradients); ``x`` starts at noise level
+``sigmas[0]``; ``sigmas`` is a decreasing grid, usually ending in 0 (see :mod:`diffsched.schedules`). The
+solvers only do arithmetic on ``x``, so the same code samples numpy arrays (the exact Gaussian theory) and
+torch tensors (images).
 The ODE is dx/dsigma = (x - D(x; sigma)) / sigma (Karras et al. 2022, EDM, eq. 4 with sigma(t) = t).
 :data:`SOLVERS` are deterministic (the exact Gaussian theory covers them); :data:`STOCHASTIC_SOLVERS` draw
 fresh noise every step through a ``noise(x)`` callable (standard normal shaped like ``x``), torch by default.
@@ -20,8 +22,19 @@ import torch
 Denoiser = Callable[[object, float], object]
 
 
-def _floats(sigmas: Sequence[float]) -> list[float]:
+def _floats(sigmas: Sequence[float]) -> list:
+    """The grid as Python floats, or as 0-d tensors (still on the autograd graph) when it is a torch tensor."""
+    if isinstance(sigmas, torch.Tensor):
+        return list(sigmas.unbind())
     return [float(s) for s in sigmas]
+
+
+def _log(s):
+    return torch.log(s) if isinstance(s, torch.Tensor) else math.log(s)
+
+
+def _expm1(h):
+    return torch.expm1(h) if isinstance(h, torch.Tensor) else math.expm1(h)
 
 
 def euler(denoiser: Denoiser, x, sigmas):
@@ -56,13 +69,13 @@ def dpmpp_2m(denoiser: Denoiser, x, sigmas):
         if s_next == 0.0:
             x = denoised
             break
-        h = math.log(s_cur) - math.log(s_next)
+        h = _log(s_cur) - _log(s_next)
         if old_denoised is None:
             d = denoised
         else:
             r = h_last / h
             d = (1.0 + 1.0 / (2.0 * r)) * denoised - (1.0 / (2.0 * r)) * old_denoised
-        x = (s_next / s_cur) * x - math.expm1(-h) * d
+        x = (s_next / s_cur) * x - _expm1(-h) * d
         old_denoised, h_last = denoised, h
     return x
 

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from diffsched import data, denoisers, gaussian, ranking, search, solvers, spectrum
+from diffsched import data, denoisers, gaussian, ranking, solvers, spectrum, strategies
 
 ORACLES = ("gaussian", "mixture", "empirical")
 
@@ -48,14 +48,14 @@ def generator(seed: int, *names) -> torch.Generator:
     return torch.Generator().manual_seed(int(digest[:15], 16))
 
 
-def grids(strategies: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str, init: str,
+def grids(specs: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str, init: str,
           denoiser, search_states) -> dict[str, np.ndarray]:
     """The n-step grid of every strategy; the search baselines (gits, dmn) run ``denoiser`` on ``search_states``."""
     out = {}
-    for label, spec in strategies.items():
-        if spec["schedule"] in search.METHODS:
-            out[label] = search.cached_grid(spec["schedule"], denoiser, search_states, n, sigma_min, sigma_max,
-                                            solver=solver, **spec.get("params", {}))
+    for label, spec in specs.items():
+        if spec["schedule"] in strategies.SEARCH_GRIDS:
+            out[label] = strategies.grid(spec["schedule"], n, sigma_min, sigma_max, denoiser=denoiser,
+                                         samples=search_states, solver=solver, **spec.get("params", {}))
         else:
             out[label] = ranking.strategy_grid(spec, n, sigma_min, sigma_max, eigenvalues, solver, init)
     return out

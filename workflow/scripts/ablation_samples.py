@@ -5,7 +5,7 @@ ablation table differ by the network alone."""
 import numpy as np
 import torch
 
-from diffsched import provenance, schedules, solvers, sweep, trained
+from diffsched import provenance, solvers, strategies, sweep, trained
 from diffsched.atomic import atomic_path
 
 
@@ -18,7 +18,7 @@ def main(sm) -> None:
     arrays = {}
     for label, s in tr["samplers"].items():
         spec = sm.params.strategies[s["strategy"]]
-        grid = schedules.get(spec["schedule"], s["steps"], r["sigma_min"], r["sigma_max"], **spec.get("params", {}))
+        grid = strategies.grid(spec["schedule"], s["steps"], r["sigma_min"], r["sigma_max"], **spec.get("params", {}))
         start = r["sigma_max"] * torch.randn(tr["samples"], 3 * resolution**2,
                                              generator=sweep.generator(sm.params.seed, w.dataset, "ablation"))
         noise = sweep.generator(sm.params.seed, w.dataset, "ablation", label)

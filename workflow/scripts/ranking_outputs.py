@@ -4,7 +4,7 @@ strategy the KL picks at each NFE, and the chosen grids exported for diffusers /
 import numpy as np
 import pandas as pd
 
-from diffsched import export, gaussian, plots, provenance, ranking, spectrum, store
+from diffsched import export, optimise, plots, provenance, ranking, spectrum, store
 from diffsched.atomic import atomic_path, write_text
 
 
@@ -32,7 +32,7 @@ def main(sm) -> None:
                  samples="none (exact Gaussian KL from the data covariance)", nfe=", ".join(map(str, r["nfe"])),
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", start=r["init"], seed="none (no random draws)")
 
-    gammas = {n: gaussian.gamma_star(s.eigenvalues, r["gamma_star_nfe"], r["sigma_min"], r["sigma_max"])
+    gammas = {n: optimise.gamma_star(s.eigenvalues, r["gamma_star_nfe"], r["sigma_min"], r["sigma_max"])
               for n, s in specs.items()}
     plots.spectra({labels[n]: (specs[n].eigenvalues, gammas[n]) for n in names}, spectrum.QUANTISATION_FLOOR,
                   sm.output.spectra_pdf, provenance.caption(
