@@ -73,7 +73,7 @@ def estimate(images: Images, method: str = "auto", floor: float = spectrum.QUANT
     else:
         mean, power, count = stationary.moments(blocks(), height, width, channels)
         bar.close()
-        values = stationary.eigenvalues(power)
+        values = stationary.eigenvalues(power, width)
     values, n_floored = spectrum.apply_floor(values, floor)
     meta = dict(images.meta, method=method, dimension=dimension, floor=float(floor), n_floored=n_floored,
                 n_samples=count, diffsched_version=__version__)

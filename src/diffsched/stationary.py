@@ -22,8 +22,10 @@ is then the pinching of the same S, so the two properties above hold against the
 a per-channel mean (the constant mean of a stationary model) would count the mean image's own structure (a
 centred face, a horizon) as variance at low frequencies.
 
-Rows are streamed with the Chan et al. merge of :func:`diffsched.spectrum.moments`, the scatter taken per
-frequency.
+Real images have Y(-f) = conj(Y(f)), so P(-f) = conj(P(f)) has the same eigenvalues: only the half-plane of
+``numpy.fft.rfft2`` (W // 2 + 1 columns) is computed, and each column that stands for two frequencies (all but
+column 0 and, for even W, column W / 2) gives its eigenvalues twice. Rows are streamed with the Chan et al.
+merge of :func:`diffsched.spectrum.moments`, the scatter taken per frequency.
 """
 
 from __future__ import annotations
@@ -36,23 +38,28 @@ from diffsched import spectrum
 
 
 def cross_power(height: int, width: int, channels: int):
-    """Map centred rows (k x HWC) to sum_n Y_n(f) Y_n(f)^H, an (H W) x C x C complex array."""
+    """Map centred rows (k x HWC) to sum_n Y_n(f) Y_n(f)^H on the rfft2 half-plane, an H x (W//2+1) x C x C array."""
 
     def second(rows: np.ndarray) -> np.ndarray:
-        y = np.fft.fft2(rows.reshape(-1, height, width, channels), axes=(1, 2))
-        y = y.reshape(len(rows), height * width, channels).transpose(1, 2, 0)  # f, c, n
-        return y @ y.conj().transpose(0, 2, 1)
+        y = np.fft.rfft2(rows.reshape(-1, height, width, channels), axes=(1, 2))  # n, h, w', c
+        y = y.transpose(1, 2, 3, 0)  # h, w', c, n
+        return y @ y.conj().swapaxes(-1, -2)
 
     return second
 
 
 def moments(blocks: Iterable[np.ndarray], height: int, width: int,
             channels: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per-pixel mean, cross-power spectrum P (H W x C x C) and count of a stream of float64 row blocks."""
+    """Per-pixel mean, cross-power spectrum P (H x (W//2+1) x C x C) and count of a stream of float64 row blocks."""
     mean, power, n = spectrum.moments(blocks, cross_power(height, width, channels))
     return mean, power / (height * width), n
 
 
-def eigenvalues(power: np.ndarray) -> np.ndarray:
-    """All eigenvalues of the per-frequency Hermitian matrices P(f), in descending order."""
-    return np.sort(np.linalg.eigvalsh(power).ravel())[::-1].copy()
+def eigenvalues(power: np.ndarray, width: int) -> np.ndarray:
+    """All H W C eigenvalues of the Hermitian P(f) over the full frequency grid, in descending order."""
+    twice = np.full(power.shape[1], 2)
+    twice[0] = 1
+    if width % 2 == 0:
+        twice[-1] = 1
+    values = np.repeat(np.linalg.eigvalsh(power), twice, axis=1)
+    return np.sort(values.ravel())[::-1].copy()
