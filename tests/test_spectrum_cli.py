@@ -175,3 +175,24 @@ def test_read_only_output_folder_is_refused(tmp_path, capsys):
     (tmp_path / "ro").mkdir(mode=0o500)
     code, _, err = run(capsys, "--images", tmp_path, "--out", tmp_path / "ro" / "spec.npz")
     assert code == 2 and "cannot write the output" in err
+
+
+def test_recommend_from_a_spectrum_file_and_straight_from_images(tmp_path, capsys):
+    from diffsched import recommend
+
+    images = gaussian_images(np.random.default_rng(5), 120, 4, 4)
+    write_pngs(tmp_path / "pngs", images)
+    assert run(capsys, "--images", tmp_path / "pngs", "--out", tmp_path / "s.npz")[0] == 0
+    results = []
+    for source in (["--spectrum", tmp_path / "s.npz"], ["--images", tmp_path / "pngs"]):
+        code = cli.main(["recommend", *map(str, source), "--nfe", "4", "--solver", "heun"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        results.append(json.loads(out))
+    values, _, _ = expected(images)
+    direct = recommend.recommend(values, 4, "heun")
+    for result in results:
+        assert result["dimension"] == 48 and result["strategy"] == direct["strategy"]
+        np.testing.assert_allclose(result["sigmas"], direct["sigmas"], rtol=1e-6)
+        assert result["kl"] == pytest.approx(direct["kl"], rel=1e-6)
+    assert results[0]["source"] == str(tmp_path / "s.npz") and results[1]["source"] == str(tmp_path / "pngs")
