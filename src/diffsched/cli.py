@@ -114,7 +114,7 @@ def _images(args):
 def cmd_spectrum(args) -> dict:
     from diffsched import estimate
 
-    estimate.check_output(args.out)
+    estimate.check_output(args.out)  # before a data set is prepared
     return estimate.write(_images(args), args.out, args.method)
 
 

@@ -2,8 +2,8 @@
 schedules that need one.
 
 The full covariance (:mod:`diffsched.spectrum`) where d = H W C is at most ``FULL_MAX_DIM`` (12,288 = 64 x 64 x
-3, 5.9 GB and minutes on the reference machine), the stationary approximation (:mod:`diffsched.stationary`,
-memory linear in d) above, unless a method is named. Eigenvalues are floored as in :mod:`diffsched.spectrum`.
+3), the stationary approximation (:mod:`diffsched.stationary`, memory linear in d) above, unless a method is
+named. Eigenvalues are floored as in :mod:`diffsched.spectrum`.
 The output is checked for writability before any work and written atomically (:mod:`diffsched.store`), with
 what it was computed from; :func:`diffsched.spectrum.load` with ``vectors=False`` reads it.
 """

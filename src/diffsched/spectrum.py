@@ -57,8 +57,8 @@ def gram(rows: np.ndarray) -> np.ndarray:
 def moments(blocks: Iterable[np.ndarray], second=gram) -> tuple[np.ndarray, np.ndarray, int]:
     """Mean, unbiased covariance and count of the rows of a stream of float64 blocks (Chan et al. merge).
 
-    ``second`` maps centred rows to their scatter; any map that is a sum over rows of a bilinear form of each
-    row (as ``gram``, or the per-frequency cross-power of :mod:`diffsched.stationary`) merges the same way.
+    ``second`` maps centred rows to their scatter, sum_n L(x_n) L(x_n)^H for a linear map L (the identity in
+    ``gram``, a Fourier transform in :mod:`diffsched.stationary`); any such scatter merges the same way.
     """
     n, mean, scatter = 0, None, None
     for block in blocks:
