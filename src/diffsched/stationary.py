@@ -2,8 +2,9 @@
 
 Images y_n (H x W x C, flattened in HWC order, n = 1..N) minus their per-pixel mean m have the unbiased sample
 covariance S = sum_n y_n y_n^T / (N - 1) (as :func:`diffsched.spectrum.moments`). Let U = F (x) I_C be the
-unitary 2-D DFT over the H x W pixel grid applied to each channel, F[f, p] = exp(-2 pi i f.p) / sqrt(HW), and
-Y_n(f) = sum_p y_n(p) exp(-2 pi i f.p) the C-vector that ``numpy.fft.fft2`` gives at frequency f. Then U S U^H
+unitary 2-D DFT over the H x W pixel grid applied to each channel, F[f, p] = exp(-2 pi i f.p) / sqrt(HW) with
+f.p = f_h p_h / H + f_w p_w / W, and Y_n(f) = sum_p y_n(p) exp(-2 pi i f.p) the C-vector that ``numpy.fft.fft2``
+gives at frequency f. Then U S U^H
 is block-structured by frequency, and its diagonal C x C blocks are the cross-power spectrum
 
     P(f) = sum_n Y_n(f) Y_n(f)^H / ((N - 1) H W).
@@ -14,8 +15,9 @@ exactly those of the H W matrices P(f): d = H W C values, found from C x C probl
 Otherwise the approximation keeps those blocks and drops the couplings between frequencies (a pinching), so
 
 - the trace is kept exactly: sum_f tr P(f) = tr(U S U^H) = tr S (Parseval), the total variance;
-- the approximate eigenvalues are majorised by the true ones (Bhatia, Matrix Analysis, II.5.5): the sum of the
-  k largest is at most the true sum for every k, equal at k = d. The approximate spectrum is flatter.
+- the approximate eigenvalues are majorised by the true ones: the sum of the k largest is at most the true sum
+  for every k, equal at k = d (Ky Fan's maximum principle: the top k eigenvectors of the blocks, each inside one
+  block, give the same k-frame trace in U S U^H). The approximate spectrum is flatter.
 
 The mean subtracted is the per-pixel mean, the one the full covariance and the spectrum file's ``mean`` use: P
 is then the pinching of the same S, so the two properties above hold against the full method. Subtracting only
