@@ -36,15 +36,18 @@ def method_for(method: str, dimension: int) -> str:
 
 
 def check_output(path) -> Path:
-    """Refuse an output that is not a writable .npz path (its folder is created), before any work is done."""
-    path = Path(path)
+    """Refuse an output that is not a writable .npz path, before any work is done and without creating anything:
+    a probe file is made and removed in the nearest existing folder (the missing ones are created on writing)."""
+    path = Path(path).absolute()
     if path.suffix != ".npz":
         raise ValueError(f"output {str(path)!r} must end in .npz")
     if path.is_dir():
         raise ValueError(f"output {str(path)!r} is a folder")
+    folder = next(p for p in path.parents if p.exists())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
