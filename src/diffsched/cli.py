@@ -1,5 +1,5 @@
-"""Command line: ``python -m diffsched {grid,criterion,recommend,provenance,job-resources} ...`` (``kl`` is
-``criterion``); each prints JSON (provenance: text, job-resources: YAML)."""
+"""Command line: ``python -m diffsched {grid,criterion,spectrum,recommend,provenance,job-resources} ...`` (``kl``
+is ``criterion``); each prints JSON (provenance: text, job-resources: YAML)."""
 
 from __future__ import annotations
 
@@ -83,15 +83,44 @@ def cmd_criterion(args) -> dict:
 
 
 def cmd_recommend(args) -> dict:
-    from diffsched import recommend
+    from diffsched import estimate, recommend, spectrum
 
     if args.eigenvalues:
         eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
+    elif args.spectrum:
+        eigenvalues, source = spectrum.load(args.spectrum, vectors=False).eigenvalues, args.spectrum
+    elif args.images or args.array:
+        arrays, meta = estimate.estimate(_images(args), args.method)
+        eigenvalues, source = arrays["eigenvalues"], meta["source"]
     else:
         eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
                                                          args.data_root, args.path)
     result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init)
     return {"source": source, "dimension": int(eigenvalues.size), **result}
+
+
+def _images(args):
+    """The images of --images, --array or --dataset, checked (the data set prepared on first use)."""
+    from diffsched import data, inputs, recommend
+
+    if (args.resize is not None or args.crop) and not args.images:
+        raise ValueError("--resize and --crop apply to --images")
+    if args.scale is not None and not args.array:
+        raise ValueError("--scale applies to --array (float latents)")
+    if args.images:
+        return inputs.folder(args.images, args.resize, args.crop)
+    if args.array:
+        return inputs.array(args.array, args.scale)
+    train = recommend.prepared(args.dataset, args.resolution, args.cache, args.source, args.data_root, args.path)
+    pixels, _, meta = data.load(train)
+    return inputs.uint8_images(pixels, {"source": str(train), "kind": "dataset", "label": meta["label"]})
+
+
+def cmd_spectrum(args) -> dict:
+    from diffsched import estimate
+
+    estimate.check_output(args.out)  # before a data set is prepared
+    return estimate.write(_images(args), args.out, args.method)
 
 
 def cmd_provenance(args) -> dict:
@@ -131,6 +160,24 @@ def _grid_arguments(p: argparse.ArgumentParser) -> None:
                    help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and kl_optimal")
 
 
+def _image_arguments(p: argparse.ArgumentParser, what) -> None:
+    """The data a spectrum is computed from (added to ``what``, a mutually exclusive group) and how."""
+    what.add_argument("--images", metavar="DIR", help="a folder of images (PNG, JPEG, ...; subfolders too)")
+    what.add_argument("--array", metavar="FILE", help="N x H x W x C .npy/.npz: uint8 images or float latents")
+    what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")
+    p.add_argument("--method", default="auto", choices=["auto", "full", "stationary"],
+                   help="full covariance, the stationary (Fourier) approximation, or auto: full up to d = 12,288 "
+                   "(recommend: for --images and --array)")
+    p.add_argument("--resize", type=int, metavar="N", help="--images: resize each image to N x N (bicubic)")
+    p.add_argument("--crop", action="store_true", help="--images: centre-crop to a square before --resize")
+    p.add_argument("--scale", type=float, help="--array of float latents: multiply by this (a VAE's factor)")
+    p.add_argument("--resolution", type=int, default=32, help="--dataset image size (CelebA: 32 or 64)")
+    p.add_argument("--source", default="auto", choices=["auto", "offline", "official"])
+    p.add_argument("--data-root", help="folder of the offline archives (default ../shared/data)")
+    p.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
+    p.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m diffsched", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -147,20 +194,20 @@ def parser() -> argparse.ArgumentParser:
                       help="criterion parameter, e.g. delta=0.01 for kl_smoothed")
     crit.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS, help="which KL 'kl' reports")
     crit.set_defaults(run=cmd_criterion)
+    spec = sub.add_parser("spectrum", help="covariance eigenvalues and mean of images or latents, into a .npz file")
+    _image_arguments(spec, spec.add_mutually_exclusive_group(required=True))
+    spec.add_argument("--out", required=True, metavar="FILE.npz", help="written atomically; its folder is created")
+    spec.set_defaults(run=cmd_spectrum)
     rec = sub.add_parser("recommend", help="the grid with the lowest exact KL for a data set or spectrum, as JSON")
     what = rec.add_mutually_exclusive_group(required=True)
-    what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")
+    _image_arguments(rec, what)
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
+    what.add_argument("--spectrum", metavar="FILE.npz", help="a spectrum file (from `spectrum --out`)")
     rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
     rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     rec.add_argument("--sigma-min", type=float, default=0.002)
     rec.add_argument("--sigma-max", type=float, default=80.0)
-    rec.add_argument("--resolution", type=int, default=32, help="image size (CelebA: 32 or 64)")
-    rec.add_argument("--source", default="auto", choices=["auto", "offline", "official"])
-    rec.add_argument("--data-root", help="folder of the offline archives (default ../shared/data)")
-    rec.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
-    rec.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
     rec.set_defaults(run=cmd_recommend)
     prov = sub.add_parser("provenance", help="walk a workflow artefact back to its data and config")
     prov.add_argument("artefact", help="a file the workflow wrote, e.g. figures/data/spectra.pdf")

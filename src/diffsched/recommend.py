@@ -39,19 +39,24 @@ def dataset_id(dataset: str, resolution: int) -> str:
     raise ValueError(f"unknown data set {dataset!r}; valid: {', '.join(data.DATASETS)}")
 
 
+def prepared(dataset: str, resolution: int = 32, cache="results", source: str = "auto", root=None,
+             path=None) -> Path:
+    """The data set's canonical train split, ``<cache>/data/<id>/train.npz``, prepared on first use."""
+    cache = Path(cache)
+    train = cache / "data" / dataset_id(dataset, resolution) / "train.npz"
+    if not train.is_file():
+        src = data.resolve(dataset, source, root=root, path=path, download_dir=cache / "downloads")
+        print(f"preparing {src.label} at {resolution}x{resolution} into {train.parent}", file=sys.stderr)
+        data.prepare(src, train.parent, resolution)
+    return train
+
+
 def data_eigenvalues(dataset: str, resolution: int = 32, cache="results", source: str = "auto", root=None,
                      path=None) -> tuple[np.ndarray, str]:
     """Eigenvalues of a data set's covariance and its source label, computed once and cached."""
-    name = dataset_id(dataset, resolution)
-    cache = Path(cache)
-    spec_path = cache / "spectrum" / f"{name}.npz"
+    spec_path = Path(cache) / "spectrum" / f"{dataset_id(dataset, resolution)}.npz"
     if not spec_path.is_file():
-        train = cache / "data" / name / "train.npz"
-        if not train.is_file():
-            src = data.resolve(dataset, source, root=root, path=path, download_dir=cache / "downloads")
-            print(f"preparing {src.label} at {resolution}x{resolution} into {train.parent}", file=sys.stderr)
-            data.prepare(src, train.parent, resolution)
-        images, _, meta = data.load(train)
+        images, _, meta = data.load(prepared(dataset, resolution, cache, source, root, path))
         print(f"estimating the covariance spectrum of {len(images)} images into {spec_path}", file=sys.stderr)
         keep = ("dataset", "split", "label", "archive", "checksum", "resolution", "count")
         spec = spectrum.compute(images, meta={k: meta[k] for k in keep})

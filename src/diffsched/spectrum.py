@@ -49,8 +49,17 @@ def chunks(images, size: int = 1024):
         yield scale(images[a : a + size])
 
 
-def moments(blocks: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mean, unbiased covariance and count of the rows of a stream of float64 blocks (Chan et al. merge)."""
+def gram(rows: np.ndarray) -> np.ndarray:
+    """Scatter matrix sum_n x_n x_n^T of centred rows."""
+    return rows.T @ rows
+
+
+def moments(blocks: Iterable[np.ndarray], second=gram) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean, unbiased covariance and count of the rows of a stream of float64 blocks (Chan et al. merge).
+
+    ``second`` maps centred rows to their scatter, sum_n L(x_n) L(x_n)^H for a linear map L (the identity in
+    ``gram``, a Fourier transform in :mod:`diffsched.stationary`); any such scatter merges the same way.
+    """
     n, mean, scatter = 0, None, None
     for block in blocks:
         x = np.asarray(block, dtype=np.float64)
@@ -59,13 +68,13 @@ def moments(blocks: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
         m = x.mean(axis=0)
         centred = x - m
         if mean is None:
-            n, mean, scatter = x.shape[0], m, centred.T @ centred
+            n, mean, scatter = x.shape[0], m, second(centred)
             continue
         if x.shape[1] != mean.size:
             raise ValueError(f"block has {x.shape[1]} columns, earlier blocks had {mean.size}")
         k = x.shape[0]
         delta = m - mean
-        scatter += centred.T @ centred + np.outer(delta, delta) * (n * k / (n + k))
+        scatter += second(centred) + second(delta[None]) * (n * k / (n + k))
         mean = mean + delta * (k / (n + k))
         n += k
     if n < 2:
