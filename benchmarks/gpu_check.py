@@ -110,10 +110,10 @@ def main(argv=None) -> None:
     begin = time.perf_counter()
     form = "reduced" if args.reduced else "full"
     f = {**FORMS[form], **{k: v for k, v in vars(args).items() if k in FORMS[form] and v is not None}}
-    try:
-        device = trained.device(f["device"])
-    except ValueError as err:
-        sys.exit(f"gpu_check: {err}. No GPU here: the CPU form is `make gpu-check REDUCED=1` (--reduced).")
+    if f["device"].startswith("cuda") and not torch.cuda.is_available():
+        sys.exit(f"gpu_check: device {f['device']!r} asked for, but torch {torch.__version__} finds no CUDA device "
+                 "here; the CPU form is `make gpu-check REDUCED=1` (--reduced)")
+    device = torch.device(f["device"])
     config = configuration(f["overlay"])
     training = config["training"]
     batch = f["batch"] or training["batch_size"]
