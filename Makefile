@@ -39,6 +39,10 @@ $(BENCH_STAMP): $(STAMP)  ## the bench extra: the reference U-Net of benchmarks/
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
+.PHONY: gpu-check
+gpu-check: env  ## the paper networks trained, sampled and scored on one GPU; REDUCED=1: the CPU form (CI)
+	$(BIN)/python benchmarks/gpu_check.py $(if $(REDUCED),--reduced)
+
 lint: env
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
