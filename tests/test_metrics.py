@@ -198,20 +198,22 @@ from diffsched import fast_inception
 if sys.argv[1] == "keep":
     assert fast_inception.keep_heap()
 faults = []
-for _ in range(3):
+for _ in range(6):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.ones(64 * 2**20)  # 256 MB, touched, then freed
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-print(faults[-1])
+print(max(faults[-3:]))
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
 def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
-    def last_faults(mode):
+    def steady_faults(mode):
         done = subprocess.run([sys.executable, "-c", KEEP_HEAP_PROBE, mode], capture_output=True, text=True, check=True)
         return int(done.stdout)
 
+    # The heap may grow once more than the first block (the 64-byte aligned request does not always fit the freed
+    # chunk, depending on where small allocations landed), then it is steady: the last three rounds are compared.
     pages = 64 * 2**20 * 4 // 4096
-    assert last_faults("default") > pages // 2  # glibc's default: a fresh mmap, every page faulted in again
-    assert last_faults("keep") < pages // 100  # kept on the heap: the same pages reused
+    assert steady_faults("default") > pages // 2  # glibc's default: a fresh mmap, every page faulted in again
+    assert steady_faults("keep") < pages // 100  # kept on the heap: the same pages reused
