@@ -286,7 +286,9 @@ def sigma_quadrature(precond, dim: int, span: float = 8.0, step: float | None = 
     VPCosine: its T training sigma_t with equal weights, the training distribution itself (the sums are exact).
     EDM: ln s on a uniform grid of spacing ``step`` over p_mean +- span * p_std, weighted by the normal density
     of ln s (the trapezoid rule, exponentially accurate once the step resolves the posterior of ln s, whose
-    width is no less than about 1 / sqrt(2 dim)); default step min(p_std, 1 / sqrt(2 dim)) / 2.
+    width is no less than about 1 / sqrt(2 dim)); the default step min(p_std, 1 / sqrt(2 dim)) / 2 keeps the
+    oracles within 1e-8 of a much finer grid (docs/blind-oracles.md, measured in tests/test_blind.py). The
+    posterior is truncated to the grid: exact only while its mass lies within p_mean +- span * p_std.
     """
     if isinstance(precond, VPCosine):
         return precond.sigmas.clone(), torch.zeros_like(precond.sigmas)
