@@ -157,3 +157,84 @@ def test_sigma_posterior_is_the_brute_force_posterior():
         assert got.weights.shape == (3, got.sigmas.numel())
         torch.testing.assert_close(got.weights.sum(dim=1), torch.ones(3, dtype=torch.float64), rtol=0, atol=1e-12)
         np.testing.assert_allclose(got.mean_log.numpy(), want, rtol=0, atol=1e-9)
+
+
+def test_the_sigma_posterior_narrows_to_one_over_sqrt_2d():
+    """Limit 2: x at sigma with lambda << sigma^2 << sigma_data^2 is nearly N(0, sigma^2 I) and u = c_in x keeps
+    its scale; ln sigma_hat (posterior mean) then errs by ~ 1/2 ln(chi^2_d / d), of RMS -> 1 / sqrt(2 d).
+    (At sigma >~ sigma_data, c_in sigma -> 1 hides the scale and the posterior widens, so this limit is taken
+    below.) The same draws serve every d; RMS * sqrt(2 d) is 1.07, 1.02, 1.01 here, Monte Carlo
+    error 2-3%."""
+    rng = np.random.default_rng(5)
+    sigma, top = 0.02, 256
+    noise = rng.standard_normal((2000, top))
+    ratios = []
+    for d, n in ((16, 2000), (64, 1500), (256, 600)):
+        lam = 1e-6 * (1 + np.arange(d) / d)  # a fixed shape
+        oracle = denoisers.BlindGaussianDenoiser(np.zeros(d), lam, np.eye(d))
+        x = torch.from_numpy(noise[:n, :d] * np.sqrt(lam + sigma**2))
+        error = oracle.sigma_posterior(x, sigma).mean_log.numpy() - math.log(sigma)
+        ratios.append(np.sqrt(np.mean(error**2) * 2 * d))
+    assert all(0.95 < r < 1.12 for r in ratios), ratios
+    assert abs(ratios[-1] - 1) < 0.05 and abs(ratios[-1] - 1) < abs(ratios[0] - 1), ratios
+
+
+def test_blind_oracles_share_the_conditioned_ones_constructors_and_samplers():
+    rng = np.random.default_rng(6)
+    images = rng.integers(0, 256, (30, 2, 2, 3), dtype=np.uint8)
+    spec = spectrum.compute(images, chunk=16)
+    blind = denoisers.BlindGaussianDenoiser.from_spectrum(spec, precond=VPCosine())
+    conditioned = denoisers.GaussianDenoiser.from_spectrum(spec)
+    assert isinstance(blind.precond, VPCosine) and blind.sigmas.numel() == 1000
+    torch.testing.assert_close(blind.sample(4, torch.Generator().manual_seed(0)),
+                               conditioned.sample(4, torch.Generator().manual_seed(0)), rtol=0, atol=0)
+    empirical = denoisers.BlindEmpiricalDenoiser.fit(images, chunk=8, precond=EDM(p_std=1.0))
+    np.testing.assert_array_equal(empirical.points.numpy(), spectrum.scale(images))
+    assert empirical.chunk == 8 and empirical.precond.p_std == 1.0
+    x = empirical.start(3, 80.0, "edm", torch.Generator().manual_seed(1))
+    assert x.shape == (3, 12) and torch.isfinite(empirical(x, 80.0)).all()
+
+
+def test_float32_agrees_with_float64():
+    rng = np.random.default_rng(7)
+    mean, _, lam, vectors = random_gaussian(rng, 5, scale=0.3)
+    points = rng.uniform(-1, 1, (20, 5))
+    for make in (lambda dtype: denoisers.BlindGaussianDenoiser(mean, lam, vectors, dtype=dtype),
+                 lambda dtype: denoisers.BlindEmpiricalDenoiser(points, dtype=dtype)):
+        single, double = make(torch.float32), make(torch.float64)
+        for sigma in (0.05, 1.0, 20.0):
+            x = noisy(rng, points[:4], sigma)
+            out = single(x.float(), sigma)
+            assert out.dtype == torch.float32
+            torch.testing.assert_close(out.double(), double(x, sigma), rtol=0, atol=1e-4 * max(1.0, sigma))
+
+
+def test_bad_inputs_are_refused_with_clear_messages():
+    rng = np.random.default_rng(8)
+    mean, _, lam, vectors = random_gaussian(rng, 3)
+    oracle = denoisers.BlindGaussianDenoiser(mean, lam, vectors)
+    empirical = denoisers.BlindEmpiricalDenoiser(rng.uniform(-1, 1, (4, 3)))
+    x = torch.zeros(2, 3, dtype=torch.float64)
+    for blind in (oracle, empirical):
+        with pytest.raises(ValueError, match=r"shape \(batch, 3\)"):
+            blind(torch.zeros(2, 4, dtype=torch.float64), 1.0)
+        with pytest.raises(ValueError, match=r"shape \(batch, 3\)"):
+            blind.sigma_posterior(torch.zeros(3, dtype=torch.float64), 1.0)
+        with pytest.raises(ValueError, match="dtype=torch.float32"):
+            blind.network(x.float())
+        for sigma in (0.0, -1.0, float("inf")):
+            with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
+                blind(x, sigma)
+            with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
+                blind.sigma_posterior(x, sigma)
+    for precond in ("edm", object()):
+        with pytest.raises(ValueError, match=r"unknown preconditioning .*EDM or VPCosine object \(diffsched.precond.get"):
+            denoisers.BlindGaussianDenoiser(mean, lam, vectors, precond)
+    with pytest.raises(ValueError, match="unknown preconditioning"):
+        denoisers.BlindEmpiricalDenoiser(np.zeros((2, 3)), precond=None)
+    with pytest.raises(ValueError, match="span and step"):
+        denoisers.BlindGaussianDenoiser(mean, lam, vectors, step=0.0)
+    with pytest.raises(ValueError, match="span and step"):
+        denoisers.BlindEmpiricalDenoiser(np.zeros((2, 3)), span=-1.0)
+    with pytest.raises(ValueError, match="eigenvectors"):
+        denoisers.BlindGaussianDenoiser(mean, lam, vectors[:, :2])

@@ -293,8 +293,8 @@ def sigma_quadrature(precond, dim: int, span: float = 8.0, step: float | None = 
     if isinstance(precond, VPCosine):
         return precond.sigmas.clone(), torch.zeros_like(precond.sigmas)
     if not isinstance(precond, EDM):
-        raise ValueError(f"unknown preconditioning {precond!r}; the blind oracles know diffsched.precond.EDM "
-                         f"and diffsched.precond.VPCosine")
+        raise ValueError(f"unknown preconditioning {precond!r}; the blind oracles take a diffsched.precond.EDM "
+                         f"or VPCosine object (diffsched.precond.get(name) makes one)")
     if not (span > 0 and math.isfinite(span)) or (step is not None and not (step > 0 and math.isfinite(step))):
         raise ValueError(f"span and step must be finite numbers > 0, got {span!r} and {step!r}")
     if step is None:
