@@ -277,6 +277,7 @@ class EmpiricalDenoiser(_Oracle):
 
 
 NODE_BLOCK = 32  # noise-level quadrature nodes per block of the blind oracles
+EDM_DEFAULTS = EDM()  # the blind oracles' default training objective, the EDM paper's
 
 
 def sigma_quadrature(precond, dim: int, span: float = 8.0, step: float | None = None):
@@ -375,7 +376,7 @@ class BlindGaussianDenoiser(_NoiseBlind, GaussianDenoiser):
     A call holds O(B * NODE_BLOCK * d) memory besides the parameters.
     """
 
-    def __init__(self, mean, eigenvalues, eigenvectors, precond=EDM(), span: float = 8.0,
+    def __init__(self, mean, eigenvalues, eigenvectors, precond=EDM_DEFAULTS, span: float = 8.0,
                  step: float | None = None, dtype=torch.float64, device=None):
         GaussianDenoiser.__init__(self, mean, eigenvalues, eigenvectors, dtype, device)
         self._set_training(precond, span, step)
@@ -406,7 +407,7 @@ class BlindEmpiricalDenoiser(_NoiseBlind, EmpiricalDenoiser):
     1e-16 |x'|^2 / s^2, so only nodes s below 1e-4 (|x'|^2 ~ d) lose accuracy.
     """
 
-    def __init__(self, points, precond=EDM(), chunk: int = 1024, span: float = 8.0, step: float | None = None,
+    def __init__(self, points, precond=EDM_DEFAULTS, chunk: int = 1024, span: float = 8.0, step: float | None = None,
                  dtype=torch.float64, device=None):
         EmpiricalDenoiser.__init__(self, points, chunk, dtype, device)
         self._set_training(precond, span, step)
@@ -421,6 +422,7 @@ class BlindEmpiricalDenoiser(_NoiseBlind, EmpiricalDenoiser):
                 through = self._c_skip[j] / (c_in * self._c_out[j])
                 yield j, log_p, lambda p, y=y, j=j, through=through: (
                     (p / self._c_out[j]).sum(dim=2) @ y - u * (p * through).sum(dim=(1, 2))[:, None])
+
 
 def to_images(x: torch.Tensor, resolution: int) -> torch.Tensor:
     """(B, d) rows in flattened HWC order -> (B, 3, H, W) images (a view), H = W = resolution."""
