@@ -13,11 +13,13 @@ ideal denoiser for data drawn from it (:meth:`sample`), and :meth:`start` draws 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from diffsched import gaussian, spectrum
+from diffsched.precond import EDM, VPCosine
 
 DTYPES = (torch.float64, torch.float32)
 
@@ -120,11 +122,12 @@ class GaussianDenoiser(_Oracle):
         self.mean, self.eigenvalues, self.eigenvectors = self._tensor(mean), self._tensor(lam), self._tensor(vectors)
 
     @classmethod
-    def from_spectrum(cls, spec: spectrum.Spectrum, dtype=torch.float64, device=None) -> GaussianDenoiser:
-        """The Gaussian model of a data set's :class:`~diffsched.spectrum.Spectrum` (floored eigenvalues)."""
+    def from_spectrum(cls, spec: spectrum.Spectrum, dtype=torch.float64, device=None, **kwargs) -> GaussianDenoiser:
+        """The Gaussian model of a data set's :class:`~diffsched.spectrum.Spectrum` (floored eigenvalues);
+        ``kwargs`` go to the constructor (the blind subclass's ``precond``, ``span``, ``step``)."""
         if spec.eigenvectors.size == 0:
             raise ValueError("the spectrum has no eigenvectors; load it with spectrum.load(path, vectors=True)")
-        return cls(spec.mean, spec.eigenvalues, spec.eigenvectors, dtype, device)
+        return cls(spec.mean, spec.eigenvalues, spec.eigenvectors, dtype=dtype, device=device, **kwargs)
 
     def __call__(self, x, sigma: float) -> torch.Tensor:
         x = self._check_input(x)
@@ -250,12 +253,13 @@ class EmpiricalDenoiser(_Oracle):
         self._half_sq = torch.cat([0.5 * (y * y).sum(dim=1) for y in self.points.split(chunk)])
 
     @classmethod
-    def fit(cls, images, chunk: int = 1024, dtype=torch.float64, device=None) -> EmpiricalDenoiser:
-        """The training set's uint8 images (N x H x W x 3), scaled to [-1, 1] one chunk at a time."""
+    def fit(cls, images, chunk: int = 1024, dtype=torch.float64, device=None, **kwargs) -> EmpiricalDenoiser:
+        """The training set's uint8 images (N x H x W x 3), scaled to [-1, 1] one chunk at a time; ``kwargs`` go
+        to the constructor (the blind subclass's ``precond``, ``span``, ``step``)."""
         points = torch.empty(len(images), int(np.prod(images.shape[1:])), dtype=_check_dtype(dtype))
         for a, block in zip(range(0, len(images), chunk), spectrum.chunks(images, chunk)):
             points[a : a + len(block)] = torch.from_numpy(block)
-        return cls(points, chunk, dtype, device)
+        return cls(points, chunk=chunk, dtype=dtype, device=device, **kwargs)
 
     def __call__(self, x, sigma: float) -> torch.Tensor:
         x = self._check_input(x)
@@ -269,6 +273,155 @@ class EmpiricalDenoiser(_Oracle):
         """n training points drawn uniformly with replacement (exact draws of the empirical distribution)."""
         index = torch.randint(self.points.shape[0], (_check_count(n),), generator=generator, device=self.device)
         return self.points[index]
+
+
+
+NODE_BLOCK = 32  # noise-level quadrature nodes per block of the blind oracles
+EDM_DEFAULTS = EDM()  # the blind oracles' default training objective, the EDM paper's
+
+
+def sigma_quadrature(precond, dim: int, span: float = 8.0, step: float | None = None):
+    """Nodes s_j (J,) and log weights (J,), up to a constant, of a quadrature against the training density of
+    sigma of ``precond`` (float64), for the noise-blind oracles in dimension ``dim``.
+
+    VPCosine: its T training sigma_t with equal weights, the training distribution itself (the sums are exact).
+    EDM: ln s on a uniform grid of spacing ``step`` over p_mean +- span * p_std, weighted by the normal density
+    of ln s (the trapezoid rule, exponentially accurate once the step resolves the posterior of ln s, whose
+    width is no less than about 1 / sqrt(2 dim)); the default step min(p_std, 1 / sqrt(2 dim)) / 2 keeps the
+    oracles within 1e-8 of a much finer grid (docs/blind-oracles.md, measured in tests/test_blind.py). The
+    posterior is truncated to the grid: exact only while its mass lies within p_mean +- span * p_std.
+    """
+    if isinstance(precond, VPCosine):
+        return precond.sigmas.clone(), torch.zeros_like(precond.sigmas)
+    if not isinstance(precond, EDM):
+        raise ValueError(f"unknown preconditioning {precond!r}; the blind oracles take a diffsched.precond.EDM "
+                         f"or VPCosine object (diffsched.precond.get(name) makes one)")
+    if not (span > 0 and math.isfinite(span)) or (step is not None and not (step > 0 and math.isfinite(step))):
+        raise ValueError(f"span and step must be finite numbers > 0, got {span!r} and {step!r}")
+    if step is None:
+        step = min(precond.p_std, 1.0 / math.sqrt(2.0 * dim)) / 2.0
+    half = math.ceil(span * precond.p_std / step)
+    offsets = step * torch.arange(-half, half + 1, dtype=torch.float64)
+    return (precond.p_mean + offsets).exp(), -0.5 * (offsets / precond.p_std) ** 2
+
+
+class SigmaPosterior(NamedTuple):
+    """Posterior of the training noise level s given a blind network's input: the quadrature nodes ``sigmas``
+    (J,), their normalised posterior ``weights`` (B, J) and the posterior mean of ln s, ``mean_log`` (B,)."""
+
+    sigmas: torch.Tensor
+    weights: torch.Tensor
+    mean_log: torch.Tensor
+
+
+class _NoiseBlind:
+    """The Bayes-optimal denoiser of a network F(u) that never sees sigma (Sun et al. 2025, arXiv 2502.13129;
+    arXiv 2606.20416), trained with the objective of :mod:`diffsched.precond` (docs/blind-oracles.md):
+
+        F*(u) = E[w(s) (y - c_skip(s) x') / c_out(s) | u] / E[w(s) | u],   x' = u / c_in(s),  w = lambda c_out^2,
+        D(x; sigma) = c_skip(sigma) x + c_out(sigma) F*(c_in(sigma) x),
+
+    the expectation over the training sigma s (by :func:`sigma_quadrature`), the data y and the noise. A subclass
+    is a conditioned oracle that adds ``_terms(u)``: per block of nodes j, log p(x' | s_j, k) (B, K, block)
+    for its K data components k and ``weigh(p)``, the (B, d) sum of p times E[(y - c_skip x') / c_out | x', s_j, k].
+    """
+
+    def _set_training(self, precond, span: float, step: float | None) -> None:
+        sigmas, log_prior = sigma_quadrature(precond, self.dim, span, step)
+        c_skip, c_out, c_in, _ = precond.scalings(sigmas)
+        self.precond = precond
+        self.sigmas, self._c_skip, self._c_out, self._c_in = (
+            t.to(self.device, self.dtype) for t in (sigmas, c_skip, c_out, c_in))
+        # log prior with the Jacobian of u = c_in(s) x': p(u | s) = c_in(s)^-d p(x' | s)
+        self._log_base = (log_prior - self.dim * c_in.log()).to(self.device, self.dtype)
+        self._log_w = (precond.weight(sigmas) * c_out**2).log().to(self.device, self.dtype)
+        self._blocks = [slice(a, a + NODE_BLOCK) for a in range(0, sigmas.numel(), NODE_BLOCK)]
+
+    def _scalings(self, sigma) -> tuple[float, float, float]:
+        s = torch.tensor(_check_sigma(sigma, positive=True), dtype=torch.float64)
+        c_skip, c_out, c_in, _ = self.precond.scalings(s)
+        return float(c_skip), float(c_out), float(c_in)
+
+    def __call__(self, x, sigma: float) -> torch.Tensor:
+        x = self._check_input(x)
+        c_skip, c_out, c_in = self._scalings(sigma)
+        return c_skip * x + c_out * self.network(c_in * x)
+
+    def network(self, u) -> torch.Tensor:
+        """F*(u) (B, d), the Bayes-optimal output of the blind network for its input u (B, d)."""
+        u = self._check_input(u)
+        acc = _OnlineSoftmax()
+        for j, log_p, weigh in self._terms(u):
+            logits = log_p + self._log_base[j] + self._log_w[j]
+            acc.add(logits.flatten(1), lambda p, shape=logits.shape, weigh=weigh: weigh(p.view(shape)))
+        return acc.result()
+
+    def sigma_posterior(self, x, sigma: float) -> SigmaPosterior:
+        """p(s | u) of the training noise level s given the network's input u = c_in(sigma) x (without w)."""
+        x = self._check_input(x)
+        u = self._scalings(sigma)[2] * x
+        log_post = torch.full((x.shape[0], self.sigmas.numel()), -math.inf, dtype=self.dtype, device=self.device)
+        for j, log_p, _ in self._terms(u):
+            log_post[:, j] = torch.logaddexp(log_post[:, j], log_p.logsumexp(dim=1) + self._log_base[j])
+        weights = torch.softmax(log_post, dim=1)
+        return SigmaPosterior(self.sigmas, weights, weights @ self.sigmas.log())
+
+
+class BlindGaussianDenoiser(_NoiseBlind, GaussianDenoiser):
+    """Noise-blind Bayes-optimal denoiser for data N(mu, U diag(lambda) U^T) (see :class:`_NoiseBlind`).
+
+    Given s, x' = u / c_in(s) ~ N(mu, Sigma + s^2 I) and E[y | x', s] is :class:`GaussianDenoiser`'s; both in the
+    eigenbasis, z = U^T (x' - mu). ``precond``: :class:`~diffsched.precond.EDM` or
+    :class:`~diffsched.precond.VPCosine`; ``span``, ``step``: the EDM quadrature (:func:`sigma_quadrature`).
+    A call holds O(B * NODE_BLOCK * d) memory besides the parameters.
+    """
+
+    def __init__(self, mean, eigenvalues, eigenvectors, precond=EDM_DEFAULTS, span: float = 8.0,
+                 step: float | None = None, dtype=torch.float64, device=None):
+        GaussianDenoiser.__init__(self, mean, eigenvalues, eigenvectors, dtype, device)
+        self._set_training(precond, span, step)
+
+    def network(self, u) -> torch.Tensor:
+        return super().network(u) @ self.eigenvectors.T  # the terms are summed in the eigenbasis
+
+    def _terms(self, u: torch.Tensor):
+        a, b = u @ self.eigenvectors, self.mean @ self.eigenvectors
+        for j in self._blocks:
+            c_skip, c_out = self._c_skip[j, None], self._c_out[j, None]
+            var = self.eigenvalues + self.sigmas[j, None] ** 2  # (block, d)
+            z = a[:, None] / self._c_in[j, None] - b  # U^T (x' - mu), (B, block, d)
+            log_p = -0.5 * ((z * z / var).sum(dim=2) + var.log().sum(dim=1))
+            # U^T (E[y | x', s] - c_skip x') / c_out = ((lambda / var - c_skip) z + (1 - c_skip) b) / c_out
+            gain, offset = (self.eigenvalues / var - c_skip) / c_out, (1 - c_skip) / c_out
+            yield j, log_p[:, None], lambda p, z=z, gain=gain, offset=offset: (
+                p[:, 0, :, None] * (gain * z + offset * b)).sum(dim=1)
+
+
+class BlindEmpiricalDenoiser(_NoiseBlind, EmpiricalDenoiser):
+    """Noise-blind Bayes-optimal denoiser for the empirical distribution of training points y_1..y_N (see
+    :class:`_NoiseBlind`): :class:`EmpiricalDenoiser`'s softmax, now over points i and noise levels s_j jointly,
+    logits ln q_j + ln w_j - d ln c_in_j - d ln s_j - |u / c_in_j - y_i|^2 / (2 s_j^2), summing
+    (y_i - c_skip_j x'_j) / c_out_j. Blocks of ``chunk`` points times NODE_BLOCK nodes are merged with a running
+    logsumexp, so a call holds O(B * chunk * NODE_BLOCK + B * d) memory besides the points. As for the
+    conditioned oracle, |u / c - y|^2 is expanded into dot products: in float64 its logits lose about
+    1e-16 |x'|^2 / s^2, so only nodes s below 1e-4 (|x'|^2 ~ d) lose accuracy.
+    """
+
+    def __init__(self, points, precond=EDM_DEFAULTS, chunk: int = 1024, span: float = 8.0, step: float | None = None,
+                 dtype=torch.float64, device=None):
+        EmpiricalDenoiser.__init__(self, points, chunk, dtype, device)
+        self._set_training(precond, span, step)
+
+    def _terms(self, u: torch.Tensor):
+        half_u2 = 0.5 * (u * u).sum(dim=1)[:, None, None]
+        for y, half_sq in zip(self.points.split(self.chunk), self._half_sq.split(self.chunk)):
+            uy = (u @ y.T)[:, :, None]
+            for j in self._blocks:
+                c_in, s = self._c_in[j], self.sigmas[j]
+                log_p = -(half_u2 / c_in**2 - uy / c_in + half_sq[:, None]) / s**2 - self.dim * s.log()
+                through = self._c_skip[j] / (c_in * self._c_out[j])
+                yield j, log_p, lambda p, y=y, j=j, through=through: (
+                    (p / self._c_out[j]).sum(dim=2) @ y - u * (p * through).sum(dim=(1, 2))[:, None])
 
 
 def to_images(x: torch.Tensor, resolution: int) -> torch.Tensor:
