@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from diffsched import gaussian, recommend
+from diffsched import gaussian, recommend, strategies
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,3 +45,42 @@ def test_cli_prepares_and_caches_a_data_set(tmp_path):
 def test_bad_dataset_resolution():
     with pytest.raises(ValueError, match="CIFAR-10 is 32x32"):
         recommend.dataset_id("cifar10", 64)
+
+
+@pytest.fixture(scope="module")
+def spectrum_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("spectrum") / "lam.npy"
+    np.save(path, np.geomspace(1e-3, 30.0, 40))
+    return path
+
+
+@pytest.mark.parametrize("name", list(gaussian.CRITERIA))
+def test_every_criterion_recommends_its_own_argmin(name, spectrum_file, capsys):
+    from diffsched import cli
+
+    assert cli.main(["recommend", "--eigenvalues", str(spectrum_file), "--nfe", "4", "--criterion", name]) == 0
+    result = json.loads(capsys.readouterr().out)
+    lam = np.load(spectrum_file)
+    values = {k: gaussian.criterion(name, lam, grid) for k, grid in result["grids"].items()}
+    assert result["criterion"] == name and set(values) == set(recommend.DEFAULT_STRATEGIES)
+    assert result["sigmas"] == result["grids"][result["strategy"]]
+    assert values[result["strategy"]] == min(values.values())
+    assert result["value"] == pytest.approx(values[result["strategy"]], rel=1e-12)
+    assert result["alternatives"] == pytest.approx(values, rel=1e-12)
+    own = strategies.grid("kl_optimal", 4, eigenvalues=lam, criterion=name)  # the criterion's finite-n optimum
+    assert values["kl_optimal"] <= gaussian.criterion(name, lam, own) * (1 + 1e-9)
+    assert result["kl"] == pytest.approx(gaussian.kl_divergence(lam, result["sigmas"]), rel=1e-12)
+    assert "anti-correlated with FID" in result["caveat"]
+
+
+def test_unknown_criterion_is_refused_with_the_valid_ones(spectrum_file, monkeypatch, capsys):
+    from diffsched import cli, ranking
+
+    monkeypatch.setattr(ranking, "strategy_grids", lambda *a, **k: pytest.fail("grids computed"))
+    with pytest.raises(ValueError, match="unknown criterion 'fid'; valid criteria: kl, kl_reverse, kl_smoothed"):
+        recommend.recommend(np.load(spectrum_file), 4, criterion="fid")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["recommend", "--eigenvalues", str(spectrum_file), "--nfe", "4", "--criterion", "fid"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "invalid choice: 'fid'" in err
+    assert all(name in err for name in gaussian.CRITERIA)

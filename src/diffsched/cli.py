@@ -95,7 +95,8 @@ def cmd_recommend(args) -> dict:
     else:
         eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
                                                          args.data_root, args.path)
-    result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init)
+    result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
+                                 criterion=args.criterion)
     return {"source": source, "dimension": int(eigenvalues.size), **result}
 
 
@@ -198,7 +199,8 @@ def parser() -> argparse.ArgumentParser:
     _image_arguments(spec, spec.add_mutually_exclusive_group(required=True))
     spec.add_argument("--out", required=True, metavar="FILE.npz", help="written atomically; its folder is created")
     spec.set_defaults(run=cmd_spectrum)
-    rec = sub.add_parser("recommend", help="the grid with the lowest exact KL for a data set or spectrum, as JSON")
+    rec = sub.add_parser("recommend", help="the grid with the lowest exact criterion (default: the forward KL) for a "
+                         "data set or spectrum, as JSON")
     what = rec.add_mutually_exclusive_group(required=True)
     _image_arguments(rec, what)
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
@@ -208,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     rec.add_argument("--sigma-min", type=float, default=0.002)
     rec.add_argument("--sigma-max", type=float, default=80.0)
+    rec.add_argument("--criterion", default="kl", choices=list(gaussian.CRITERIA),
+                     help="what the strategies are ranked by and the finite-n optimum minimises (docs/criteria.md)")
     rec.set_defaults(run=cmd_recommend)
     prov = sub.add_parser("provenance", help="walk a workflow artefact back to its data and config")
     prov.add_argument("artefact", help="a file the workflow wrote, e.g. figures/data/spectra.pdf")

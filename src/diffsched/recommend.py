@@ -1,4 +1,5 @@
-"""Recommend a sigma grid for a data set and an NFE budget by the exact Gaussian KL (arXiv 2601.13602).
+"""Recommend a sigma grid for a data set and an NFE budget by an exact Gaussian criterion (arXiv 2601.13602): the
+forward KL by default, any of :data:`diffsched.gaussian.CRITERIA` on request.
 
 The data set's covariance spectrum is prepared and cached on first use, in the same files the workflow
 writes (``<cache>/data/<id>/train.npz``, ``<cache>/spectrum/<id>.npz``), so a later pipeline run reuses them.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffsched import data, ranking, spectrum
+from diffsched import data, gaussian, ranking, solvers, spectrum
 from diffsched.atomic import atomic_path
 
 # The strategies of config.yaml (tests/test_recommend.py keeps the two equal).
@@ -67,16 +68,30 @@ def data_eigenvalues(dataset: str, resolution: int = 32, cache="results", source
     return spec.eigenvalues, spec.meta["label"]
 
 
+CAVEAT = ("The default criterion is the forward KL of arXiv 2601.13602, but this project's own default run found "
+          "it anti-correlated with FID across strategies in its low-NFE sweep with exact-score oracles on CIFAR-10 "
+          "(figures/sweep/rank_correlation, README 'The low-NFE sweep with exact-score oracles'): a lower KL did "
+          "not give a better FID there. Compare the criteria with --criterion; the default will follow the sweep.")
+
+
 def recommend(eigenvalues, nfe: int, solver: str = "euler", sigma_min: float = 0.002, sigma_max: float = 80.0,
-              init: str = "exact", strategies: dict | None = None) -> dict:
-    """The grid with the lowest exact KL at this budget, its KL, and every strategy's KL."""
-    table = ranking.kl_table(eigenvalues, strategies or DEFAULT_STRATEGIES, [nfe], [solver], sigma_min, sigma_max,
-                             init)
-    best = table.loc[table["kl_forward"].idxmin()]
-    closed = table[table["schedule"] != ranking.FLOOR]
-    return {"strategy": best["strategy"], "sigmas": [float(v) for v in best["sigmas"].split()],
-            "kl": float(best["kl_forward"]), "kl_reverse": float(best["kl_reverse"]), "nfe": int(best["nfe"]),
-            "steps": int(best["steps"]), "solver": solver, "init": init, "sigma_min": sigma_min,
-            "sigma_max": sigma_max,
-            "best_named": closed.loc[closed["kl_forward"].idxmin(), "strategy"] if len(closed) else None,
-            "alternatives": dict(zip(table["strategy"], table["kl_forward"].astype(float)))}
+              init: str = "exact", strategies: dict | None = None, criterion: str = "kl") -> dict:
+    """The grid with the lowest exact ``criterion`` at this budget among the strategies, the criterion's finite-n
+    optimum included, with every strategy's value and grid, and the KLs of the chosen grid."""
+    gaussian.criterion_params(criterion, {})  # an unknown name is refused before any grid is computed
+    lam = gaussian.check_eigenvalues(eigenvalues)
+    specs = strategies or DEFAULT_STRATEGIES
+    for label, spec in specs.items():
+        ranking.check_strategy(label, spec)
+    n = solvers.steps_for_nfe(solver, nfe)
+    grids = ranking.strategy_grids(lam, specs, n, sigma_min, sigma_max, solver, init, criterion)
+    values = {label: gaussian.criterion(criterion, lam, grid, solver, init) for label, grid in grids.items()}
+    best = min(values, key=values.get)  # the floor comes last: a closed form that ties it is named
+    named = [label for label in values if specs[label]["schedule"] != ranking.FLOOR]
+    grid = grids[best]
+    return {"criterion": criterion, "strategy": best, "sigmas": grid.tolist(), "value": values[best],
+            "kl": gaussian.kl_divergence(lam, grid, solver, init),
+            "kl_reverse": gaussian.kl_divergence(lam, grid, solver, init, "reverse"), "nfe": solvers.nfe(solver, grid),
+            "steps": n, "solver": solver, "init": init, "sigma_min": sigma_min, "sigma_max": sigma_max,
+            "best_named": min(named, key=values.get) if named else None, "alternatives": values,
+            "grids": {label: g.tolist() for label, g in grids.items()}, "caveat": CAVEAT}
