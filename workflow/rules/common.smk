@@ -54,12 +54,22 @@ def check_config(cfg):
         set(cfg["spectrum"]["datasets"])
         | set(sw["datasets"])
         | set(cfg["probe"]["datasets"])
+        | set(cfg["blind"]["datasets"])
     ) - set(cfg["data"]["datasets"])
     if unknown:
         raise WorkflowError(
-            f"config spectrum.datasets, sweep.datasets or probe.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"config spectrum.datasets, sweep.datasets, probe.datasets or blind.datasets names {sorted(unknown)}, which data.datasets does not define; "
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
+    bl = cfg["blind"]
+    if bl["trajectory"] not in bl["samplers"]:
+        raise WorkflowError(
+            f"config blind.trajectory {bl['trajectory']!r} is not a key of blind.samplers {sorted(bl['samplers'])}"
+        )
+    try:
+        schedules.check_range(1, bl["sigma_min"], bl["sigma_max"])
+    except ValueError as err:
+        raise WorkflowError(f"config blind: {err}")
 
     check_training(cfg)
 
