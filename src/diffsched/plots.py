@@ -228,8 +228,9 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
             size = rows["difference"].abs()
             below, above = (rows["difference"] - rows["difference_lo"]).abs(), (rows["difference_hi"] - rows["difference"]).abs()
             ax.errorbar(rows["dimension"], size, yerr=[below.clip(upper=0.999 * size), above], color=color,
-                        marker="o", ms=4, lw=1, capsize=2, label=label)
+                        lw=1, capsize=2, label=label)
             negative = rows["difference"] < 0
+            ax.plot(rows["dimension"][~negative], size[~negative], "o", ms=4, color=color)
             ax.plot(rows["dimension"][negative], size[negative], "o", ms=4, mfc="white", color=color)
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()

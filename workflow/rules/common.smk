@@ -249,8 +249,9 @@ def sweep_reference(w):
 
 
 def probe_inputs(wildcards):
-    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train)."""
+    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train),
+    and its spectrum (the Gaussian model of the Bayes estimator)."""
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     return {
         split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
-    }
+    } | {"spectrum": R("spectrum", f"{wildcards.dataset}.npz")}
