@@ -249,9 +249,13 @@ def sweep_reference(w):
 
 
 def probe_inputs(wildcards):
-    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train),
-    and its spectrum (the Gaussian model of the Bayes estimator)."""
+    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train);
+    with a test split, the train split's spectrum (the Bayes estimator's Gaussian model; without one the script
+    fits it to the images left after the hold-out, so that the held-out images stay out of the model)."""
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
-    return {
+    splits = {
         split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
-    } | {"spectrum": R("spectrum", f"{wildcards.dataset}.npz")}
+    }
+    if "test" in splits:
+        splits["spectrum"] = R("spectrum", f"{wildcards.dataset}.npz")
+    return splits

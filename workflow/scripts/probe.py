@@ -26,7 +26,8 @@ def main(sm) -> None:
     fitted = probe.train_probe(train, r["sigma_min"], r["sigma_max"], p["steps"], p["batch"],
                                sweep.generator(seed, name, "probe", "train"))
     sigmas = probe.sigma_grid(r["sigma_min"], r["sigma_max"], p["sigma_points"])
-    model = denoisers.GaussianDenoiser.from_spectrum(spectrum.load(sm.input.spectrum))
+    path = sm.input.get("spectrum")  # none without a test split: fit the images left after the hold-out
+    model = denoisers.GaussianDenoiser.from_spectrum(spectrum.load(path) if path else spectrum.compute(train))
     table = probe.evaluate(fitted, test, m2, sigmas, r["sigma_min"], sweep.generator(seed, name, "probe", "test"),
                            model=model, model_images=p["bayes_images"], sigma_max=r["sigma_max"])
     resolution = meta["resolution"]
