@@ -237,6 +237,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
         ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d",
                title=part["source"].iloc[0].split(",")[0])
+        ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
     save(fig, out, caption)
 
