@@ -24,6 +24,7 @@ include: "workflow/rules/ranking.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/sweep.smk"
 include: "workflow/rules/probe.smk"
+include: "workflow/rules/blind.smk"
 
 
 localrules:
@@ -46,6 +47,7 @@ rule all:
         rules.sweep_outputs.output,
         rules.ablation_outputs.output,
         rules.probe_outputs.output,
+        rules.blind_outputs.output,
 
 
 unknown = set(config["resources"]) - {"default"} - {r.name for r in workflow.rules}

@@ -44,6 +44,8 @@ def expected_outputs(tmp):
     paths += [f"ablation/ablation_table.{e}" for e in ("csv", "md")]
     paths += [f"ablation/{f}.{e}" for f in ("samples", "loss") for e in ("pdf", "png")]
     paths += [f"probe/noise_level.{e}" for e in ("pdf", "png", "csv", "md")]
+    paths += [f"blind/blind_vs_conditioned.{e}" for e in ("csv", "md")]
+    paths += [f"blind/{f}.{e}" for f in ("gap_vs_d", "gap_vs_sigma") for e in ("pdf", "png")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -97,12 +99,22 @@ def test_noise_level_probe_meets_the_high_dimension_prediction(smoke_run):
     import pandas as pd
 
     table = pd.read_csv(smoke_run / "figures/probe/noise_level.csv")
-    assert set(table["dataset"]) == {"cifar10", "celeba32"} and set(table["estimator"]) == {"norm", "learned"}
-    assert (table["n_test"] == 100).all() and (table["steps"] == 100).all()
+    assert set(table["dataset"]) == {"cifar10", "celeba32"} and set(table["estimator"]) == {"norm", "learned", "bayes (Gaussian model)"}
+    assert (table["n_test"] == table["estimator"].map({"bayes (Gaussian model)": 50}).fillna(100)).all() and (table["steps"] == 100).all()
     top = table[(table["sigma"] == table["sigma"].max()) & (table["estimator"] == "norm")]
     assert (abs(top["rms_log_error"] / top["high_dim_prediction"] - 1) < 0.3).all()  # 1/sqrt(2d), 100 images
     caption = (smoke_run / "figures/probe/noise_level.md").read_text()
     assert "CelebA 10k subset (JPEG q75 copy), 32x32 (400 train images, 100 held-out images" in caption
+
+
+def test_blind_table_has_every_dimension_sampler_and_measure(smoke_run):
+    import pandas as pd
+
+    table = pd.read_csv(smoke_run / "figures/blind/blind_vs_conditioned.csv")
+    assert set(table["dimension"]) == {192, 768} and set(table["measure"]) == {"w2", "kl"}
+    assert set(table["sampler"]) == {"heun", "euler6", "euler18", "ancestral"} and len(table) == 16
+    assert ((table["difference_lo"] <= table["difference"]) & (table["difference"] <= table["difference_hi"])).all()
+    assert "16 shared start states" in (smoke_run / "figures/blind/blind_vs_conditioned.md").read_text()
 
 
 def test_data_ranking_floor_and_sources(smoke_run):

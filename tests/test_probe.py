@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from diffsched import probe
+from diffsched import denoisers, probe, spectrum
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
 
@@ -97,3 +97,26 @@ def test_hold_out_is_a_disjoint_split(images):
 def test_bad_input_raises_a_clear_error(images, call, message):
     with pytest.raises(ValueError, match=message):
         call(images)
+
+
+def test_bayes_estimator_under_the_gaussian_model_runs_on_the_first_images():
+    images = np.random.default_rng(4).integers(0, 256, (120, 4, 4, 3), dtype=np.uint8)
+    model = denoisers.GaussianDenoiser.from_spectrum(spectrum.compute(images))
+    table = probe.evaluate(probe.Probe(generator()).eval(), images[:60], 0.3, [0.03, 0.3, 3.0], SIGMA_MIN, generator(),
+                           model=model, model_images=40, sigma_max=SIGMA_MAX)
+    bayes = table[table["estimator"] == probe.BAYES]
+    assert len(bayes) == 3 and (bayes["n_test"] == 40).all() and np.isfinite(bayes["rms_log_error"]).all()
+
+
+@pytest.mark.parametrize("sigma", [0.05, 1.0, 20.0])
+def test_bayes_log_sigma_on_gaussian_data_has_the_posterior_width_one_over_sqrt_2d(sigma):
+    # lambda << sigma^2: x ~ N(mu, ~sigma^2 I), the Fisher information about ln s is 2 per coordinate, so the
+    # posterior mean's RMS log error tends to 1 / sqrt(2 d); and its mean error to 0
+    d, n = 256, 400
+    lam = np.full(d, 1e-3 * sigma**2)
+    model = denoisers.GaussianDenoiser(np.linspace(-0.5, 0.5, d), lam, np.eye(d))
+    x = model.sample(n, generator(1)) + sigma * torch.randn(n, d, generator=generator(2), dtype=torch.float64)
+    error = probe.bayes_log_sigma(model, x, SIGMA_MIN, SIGMA_MAX) - math.log(sigma)
+    rms = error.square().mean().sqrt().item()
+    assert rms == pytest.approx(probe.high_dim_prediction(d), rel=0.15)
+    assert abs(error.mean().item()) < 4 * rms / math.sqrt(n)  # the same draws at every sigma (lambda scales too)

@@ -1,5 +1,5 @@
 """Paired bootstrap over the shared start states of a sweep cell (Efron and Tibshirani 1993, percentile intervals;
-metric-valued ones moved by the bootstrap's bias, see :func:`_metric_estimate`).
+metric-valued ones moved by the bootstrap's bias, see :func:`metric_estimate`).
 
 In a cell every strategy samples from the same N start states: sample i of every strategy starts from start i.
 Drawing start states with replacement, the same draw for every strategy, keeps that pairing, so the intervals of
@@ -172,7 +172,7 @@ def _estimate(point, replicates, level: float) -> dict:
     return {"estimate": float(point), "interval": interval(replicates, level)}
 
 
-def _metric_estimate(point, replicates, level: float) -> dict:
+def metric_estimate(point, replicates, level: float) -> dict:
     """A metric-valued estimate (a score, a difference, a regret): the percentile interval of the replicates
     moved by their bias, median(replicates) - point (Efron and Tibshirani 1993, ch. 10). FID is biased upwards by
     the repeated start states of a resample (about 63% distinct), so its raw replicates sit above the estimate;
@@ -195,7 +195,7 @@ def summarise(result: Scores, criterion: dict, level: float = LEVEL) -> dict:
                        "spearman": _estimate(spearman(c, point)[0], spearman(c, reps), level),
                        "kendall": _estimate(kendall(c, point)[0], kendall(c, reps), level),
                        "best": result.strategies[int(np.argmin(point))],
-                       "regret": _metric_estimate(point[pick] - point.min(), reps[:, pick] - reps.min(1), level)}
+                       "regret": metric_estimate(point[pick] - point.min(), reps[:, pick] - reps.min(1), level)}
     return out
 
 
@@ -205,7 +205,7 @@ def compare(result: Scores, a: str, b: str, metric: str = "fid", level: float = 
     i, j = result.strategies.index(a), result.strategies.index(b)
     reps = result.replicates[metric]
     out = {"a": a, "b": b, "metric": metric, "level": level,
-           **_metric_estimate(result.point[metric][i] - result.point[metric][j], reps[:, i] - reps[:, j], level)}
+           **metric_estimate(result.point[metric][i] - result.point[metric][j], reps[:, i] - reps[:, j], level)}
     lo, hi = out["interval"]
     out["verdict"] = VERDICTS[0] if hi < 0 else VERDICTS[1] if lo > 0 else VERDICTS[2]
     return out

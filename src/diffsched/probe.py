@@ -11,6 +11,11 @@ that prediction, as the RMS of log(sigma_hat / sigma) over held-out images at ea
   over images swamps sigma^2.
 - a learned probe: a tiny CNN that regresses log sigma from x, trained on training images with log sigma
   uniform over [sigma_min, sigma_max].
+- the Bayes floor under the data's Gaussian model (optional, :func:`bayes_log_sigma`): sigma_hat =
+  exp E[ln s | x] with x ~ N(mu, Sigma + s^2 I) and the learned probe's prior, ln s uniform over
+  [sigma_min, sigma_max]: the best any estimator can do in RMS of log error when the data are that Gaussian.
+  (Not :meth:`diffsched.denoisers.BlindGaussianDenoiser.sigma_posterior`: that conditions on the network's
+  input u = c_in(sigma) x, whose scaling already carries sigma.)
 
 Images are rows of the flattened HWC [-1, 1] space of :mod:`diffsched.spectrum`. Every random draw takes a
 ``torch.Generator``, so the numbers are a function of the seed.
@@ -28,6 +33,7 @@ from torch import nn
 from diffsched import data, denoisers, spectrum
 
 ESTIMATORS = ("norm", "learned")
+BAYES = "bayes (Gaussian model)"
 
 
 def _check_images(images) -> None:
@@ -147,26 +153,44 @@ def train_probe(images, sigma_min: float, sigma_max: float, steps: int, batch: i
     return net.eval()
 
 
+def bayes_log_sigma(model: denoisers.GaussianDenoiser, x: torch.Tensor, sigma_min: float,
+                    sigma_max: float) -> torch.Tensor:
+    """E[ln s | x] (B,) under x ~ N(mu, U diag(lambda + s^2) U^T), ln s uniform over [sigma_min, sigma_max]: a
+    softmax over a uniform grid in ln s, spaced a quarter of 1 / sqrt(2 d), the narrowest posterior width."""
+    _check_range(sigma_min, sigma_max)
+    z2 = ((x.to(model.dtype) - model.mean) @ model.eigenvectors) ** 2
+    low, high = math.log(sigma_min), math.log(sigma_max)
+    log_s = torch.linspace(low, high, math.ceil((high - low) * 4 * math.sqrt(2 * model.dim)) + 1, dtype=model.dtype)
+    var = model.eigenvalues + torch.exp(2 * log_s)[:, None]  # (J, d)
+    log_p = -0.5 * (z2 @ (1 / var).T + var.log().sum(dim=1))
+    return torch.softmax(log_p, dim=1) @ log_s
+
+
 def evaluate(probe: Probe, images, m2: float, sigmas, sigma_min: float, generator: torch.Generator,
-             chunk: int = 500) -> pd.DataFrame:
+             chunk: int = 500, model: denoisers.GaussianDenoiser | None = None, model_images: int = 0,
+             sigma_max: float | None = None) -> pd.DataFrame:
     """Per sigma and estimator (norm, learned): RMS and mean of log(sigma_hat / sigma) over ``images`` (held
-    out, uint8), each noised once per sigma (the same noise for both estimators), and the prediction
-    1 / sqrt(2 d). ``sigma_min`` is the norm estimator's floor."""
+    out, uint8), each noised once per sigma (the same noise for every estimator), and the prediction
+    1 / sqrt(2 d). ``sigma_min`` is the norm estimator's floor. With a ``model``, also the Bayes estimator
+    :data:`BAYES` (:func:`bayes_log_sigma`, prior over [sigma_min, sigma_max]) on the first ``model_images``."""
     _check_images(images)
     _check_sigmas(sigmas)
     resolution, dimension = images.shape[1], images[0].size
     rows = []
     for sigma in map(float, sigmas):
-        errors = {name: [] for name in ESTIMATORS}
+        errors = {name: [] for name in ESTIMATORS + ((BAYES,) if model is not None else ())}
         for start in range(0, len(images), chunk):
             y = _batch(images, np.arange(start, min(start + chunk, len(images))))
             x = add_noise(y, torch.full((len(y),), sigma), generator)
             with torch.no_grad():
                 errors["learned"].append(probe(denoisers.to_images(x, resolution)) - math.log(sigma))
             errors["norm"].append(norm_estimate(x.double(), m2, sigma_min).log() - math.log(sigma))
+            if model is not None and start < model_images:
+                log_sigma = bayes_log_sigma(model, x[: model_images - start], sigma_min, sigma_max)
+                errors[BAYES].append(log_sigma - math.log(sigma))
         for name, parts in errors.items():
             error = torch.cat(parts).double()
             rows.append({"sigma": sigma, "estimator": name, "rms_log_error": error.square().mean().sqrt().item(),
                          "mean_log_error": error.mean().item(), "high_dim_prediction": high_dim_prediction(dimension),
-                         "dimension": dimension, "n_test": len(images)})
+                         "dimension": dimension, "n_test": len(error)})
     return pd.DataFrame(rows)

@@ -54,12 +54,22 @@ def check_config(cfg):
         set(cfg["spectrum"]["datasets"])
         | set(sw["datasets"])
         | set(cfg["probe"]["datasets"])
+        | set(cfg["blind"]["datasets"])
     ) - set(cfg["data"]["datasets"])
     if unknown:
         raise WorkflowError(
-            f"config spectrum.datasets, sweep.datasets or probe.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"config spectrum.datasets, sweep.datasets, probe.datasets or blind.datasets names {sorted(unknown)}, which data.datasets does not define; "
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
+    bl = cfg["blind"]
+    if bl["trajectory"] not in bl["samplers"]:
+        raise WorkflowError(
+            f"config blind.trajectory {bl['trajectory']!r} is not a key of blind.samplers {sorted(bl['samplers'])}"
+        )
+    try:
+        schedules.check_range(1, bl["sigma_min"], bl["sigma_max"])
+    except ValueError as err:
+        raise WorkflowError(f"config blind: {err}")
 
     check_training(cfg)
 
@@ -239,8 +249,13 @@ def sweep_reference(w):
 
 
 def probe_inputs(wildcards):
-    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train)."""
+    """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train);
+    with a test split, the train split's spectrum (the Bayes estimator's Gaussian model; without one the script
+    fits it to the images left after the hold-out, so that the held-out images stay out of the model)."""
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
-    return {
+    splits = {
         split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
     }
+    if "test" in splits:
+        splits["spectrum"] = R("spectrum", f"{wildcards.dataset}.npz")
+    return splits

@@ -1,9 +1,10 @@
 """Snakemake script (rule probe): how well sigma can be read from x = y + sigma n alone on one data set
-(diffsched.probe, Sun et al. 2025): the norm estimator and a learned probe on held-out images, per sigma."""
+(diffsched.probe, Sun et al. 2025): the norm estimator, a learned probe and the Bayes estimator under the data's
+Gaussian model on held-out images, per sigma."""
 
 import torch
 
-from diffsched import data, probe, provenance, sweep
+from diffsched import data, denoisers, probe, provenance, spectrum, sweep
 from diffsched.atomic import atomic_path
 
 
@@ -25,7 +26,10 @@ def main(sm) -> None:
     fitted = probe.train_probe(train, r["sigma_min"], r["sigma_max"], p["steps"], p["batch"],
                                sweep.generator(seed, name, "probe", "train"))
     sigmas = probe.sigma_grid(r["sigma_min"], r["sigma_max"], p["sigma_points"])
-    table = probe.evaluate(fitted, test, m2, sigmas, r["sigma_min"], sweep.generator(seed, name, "probe", "test"))
+    path = sm.input.get("spectrum")  # none without a test split: fit the images left after the hold-out
+    model = denoisers.GaussianDenoiser.from_spectrum(spectrum.load(path) if path else spectrum.compute(train))
+    table = probe.evaluate(fitted, test, m2, sigmas, r["sigma_min"], sweep.generator(seed, name, "probe", "test"),
+                           model=model, model_images=p["bayes_images"], sigma_max=r["sigma_max"])
     resolution = meta["resolution"]
     facts = {"dataset": name, "source": f"{meta['label']}, {resolution}x{resolution}", "held_out": held_out,
              "n_train": len(train), "m2": m2, "steps": p["steps"], "batch": p["batch"], "seed": seed}

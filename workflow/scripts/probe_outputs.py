@@ -27,9 +27,12 @@ def main(sm) -> None:
                                   f"{row.held_out})" for row in first.itertuples()),
                  sigma=f"{p['sigma_points']} log-spaced in [{r['sigma_min']}, {r['sigma_max']}]",
                  probe=f"{p['steps']} Adam steps of batch {p['batch']}, log sigma uniform over that range",
+                 bayes=f"posterior mean of ln sigma under the data's Gaussian model, ln sigma uniform over the "
+                       f"range, on the first {p['bayes_images']} held-out images",
                  seed=sm.params.seed)
     what = ("Noise-level inference from x = y + sigma n alone: RMS of log(sigma_hat / sigma) of the norm "
-            "estimator (||x||^2/d minus the data's second moment) and a learned CNN probe, against the "
+            "estimator (||x||^2/d minus the data's second moment), a learned CNN probe and the Bayes posterior of sigma "
+            "under the data's Gaussian model (the floor for Gaussian data), against the "
             "high-dimension prediction 1/sqrt(2d) (Sun et al. 2025)")
     with atomic_path(sm.output.csv) as tmp:
         table.to_csv(tmp, index=False)

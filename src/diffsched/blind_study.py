@@ -1,0 +1,146 @@
+"""Does a denoiser that never sees the noise level sample as well as a conditioned one? The Gaussian model's answer.
+
+For data N(mu, U diag(lambda) U^T) the conditioned oracle :class:`~diffsched.denoisers.GaussianDenoiser` and the
+noise-blind Bayes optimum :class:`~diffsched.denoisers.BlindGaussianDenoiser` (Sun et al. 2025, arXiv 2502.13129;
+arXiv 2606.20416; docs/blind-oracles.md) run through the same sampler from the same N start states (and, for the
+ancestral sampler, the same fresh noise). Measures, in the eigenbasis z = U^T (x - mu):
+
+- per-direction variances v_i = mean_n z_ni^2 (about the model's mean, so a biased mean counts too) against
+  lambda_i: W2^2 between N(0, diag(v)) and N(0, diag(lambda)) per dimension, mean_i (sqrt v_i - sqrt lambda_i)^2,
+  and the mean over directions of KL(N(0, v_i) || N(0, lambda_i)) = (v_i / lambda_i - 1 - ln(v_i / lambda_i)) / 2;
+- the denoiser gap E|D_blind(x; sigma) - D(x; sigma)|^2 / d on the conditioned sampler's trajectory, per sigma.
+
+Intervals: the paired bootstrap of :mod:`diffsched.bootstrap` over the shared start states (one resample of the
+N states for both arms), so blind minus conditioned has its own interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from diffsched import bootstrap, schedules, solvers, spectrum
+from diffsched.denoisers import BlindGaussianDenoiser, GaussianDenoiser
+
+MEASURES = ("w2", "kl")
+VERDICTS = ("blind worse", "no resolved difference", "blind better")
+
+
+def pooled(spec: spectrum.Spectrum, factor: int) -> spectrum.Spectrum:
+    """The spectrum of the data average-pooled over factor x factor pixel blocks (HWC rows of a square RGB image):
+    pooling is a linear map P, so the pooled data have mean P mu and covariance (P U) diag(lambda) (P U)^T,
+    floored again at the spectrum's floor."""
+    resolution = round((spec.mean.size / 3) ** 0.5)
+    if 3 * resolution**2 != spec.mean.size or resolution % factor:
+        raise ValueError(f"cannot pool a {spec.mean.size}-D spectrum (not 3 r^2 with r divisible by {factor})")
+    if factor == 1:
+        return spec
+    h, w, c = np.meshgrid(np.arange(resolution), np.arange(resolution), np.arange(3), indexing="ij")
+    low = resolution // factor
+    rows = (((h // factor) * low + w // factor) * 3 + c).ravel()
+    pool = np.zeros((3 * low**2, spec.mean.size))
+    pool[rows, np.arange(spec.mean.size)] = 1.0 / factor**2
+    pu = pool @ spec.eigenvectors
+    values, vectors = spectrum.eigen((pu * spec.eigenvalues) @ pu.T)
+    values, n_floored = spectrum.apply_floor(values, spec.floor)
+    meta = dict(spec.meta, pooled_from=resolution, resolution=low)
+    return spectrum.Spectrum(pool @ spec.mean, values, vectors, spec.floor, n_floored, spec.n_samples, meta)
+
+
+def w2_per_dim(variances, eigenvalues) -> np.ndarray:
+    """W2^2(N(0, diag(v)), N(0, diag(lambda))) / d = mean_i (sqrt v_i - sqrt lambda_i)^2, over the last axis."""
+    return np.mean((np.sqrt(variances) - np.sqrt(eigenvalues)) ** 2, axis=-1)
+
+
+def kl_per_direction(variances, eigenvalues) -> np.ndarray:
+    """mean_i KL(N(0, v_i) || N(0, lambda_i)) = mean_i (r_i - 1 - ln r_i) / 2, r = v / lambda, over the last axis."""
+    r = np.asarray(variances) / eigenvalues
+    return np.mean(r - 1.0 - np.log(r), axis=-1) / 2.0
+
+
+def paired(a: np.ndarray, b: np.ndarray, reps_a: np.ndarray, reps_b: np.ndarray, level: float) -> dict:
+    """Estimates of arms a and b and of b - a from point values and paired bootstrap replicates, each with the
+    bias-shifted percentile interval of :func:`diffsched.bootstrap.metric_estimate`; the verdict reads b - a
+    (lower is better): 'blind worse' when the interval lies above 0, 'blind better' below, else unresolved."""
+    out = {}
+    for name, point, reps in (("conditioned", a, reps_a), ("blind", b, reps_b), ("difference", b - a, reps_b - reps_a)):
+        est = bootstrap.metric_estimate(point, reps, level)
+        out.update({name: est["estimate"], f"{name}_lo": est["interval"][0], f"{name}_hi": est["interval"][1]})
+    out["verdict"] = (VERDICTS[0] if out["difference_lo"] > 0 else VERDICTS[2] if out["difference_hi"] < 0
+                      else VERDICTS[1])
+    return out
+
+
+class _GapRecorder:
+    """The conditioned oracle, recording |D_blind - D|^2 / d per sample at every call (the sampler's trajectory)."""
+
+    def __init__(self, conditioned, blind):
+        self.conditioned, self.blind, self.sigmas, self.gaps = conditioned, blind, [], []
+
+    def __call__(self, x, sigma):
+        d = self.conditioned(x, sigma)
+        self.sigmas.append(float(sigma))
+        self.gaps.append(((self.blind(x, sigma) - d) ** 2).mean(dim=1).numpy())
+        return d
+
+
+def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_min: float = 0.002,
+        sigma_max: float = 80.0, rho: float = 7.0, init: str = "exact", trajectory: str | None = None,
+        precond_kwargs: dict | None = None) -> tuple[dict, pd.DataFrame]:
+    """Run both oracles of ``spec`` through every sampler of ``samplers`` (label -> {solver, steps}, on the EDM
+    grid of rho over [sigma_min, sigma_max]) from the same n starts. ``seed_generator(*names)`` gives a torch
+    generator per draw (the starts, each ancestral sampler's noise). Returns per label the eigenbasis samples
+    {"conditioned": (n, d), "blind": (n, d)} and the gap per sample along the conditioned trajectory of the
+    sampler ``trajectory`` (rows sigma x sample, columns sigma, sample, gap; empty without one).
+    ``precond_kwargs`` go to the blind oracle (its training objective, quadrature)."""
+    conditioned = GaussianDenoiser.from_spectrum(spec)
+    blind = BlindGaussianDenoiser.from_spectrum(spec, **(precond_kwargs or {}))
+    start = conditioned.start(n, sigma_max, init, seed_generator("start"))
+    samples, gap = {}, pd.DataFrame(columns=["sigma", "sample", "gap"])
+    for label, s in samplers.items():
+        sampler = solvers.get(s["solver"], stochastic=True)
+        grid = schedules.get("edm", s["steps"], sigma_min, sigma_max, rho=rho)
+        arms = {"conditioned": conditioned, "blind": blind}
+        if label == trajectory:
+            arms["conditioned"] = recorder = _GapRecorder(conditioned, blind)
+        samples[label] = {}
+        for arm, denoiser in arms.items():
+            kwargs = {}
+            if s["solver"] in solvers.STOCHASTIC_SOLVERS:
+                noise = seed_generator("noise", label)  # the same stream for both arms
+                kwargs["noise"] = lambda x, g=noise: torch.randn(x.shape, generator=g, dtype=x.dtype)
+            x = sampler(denoiser, start.clone(), grid, **kwargs)
+            samples[label][arm] = ((x - conditioned.mean) @ conditioned.eigenvectors).numpy()
+        if label == trajectory:
+            gap = pd.DataFrame({"sigma": np.repeat(recorder.sigmas, n), "sample": np.tile(np.arange(n), len(recorder.sigmas)),
+                                "gap": np.concatenate(recorder.gaps)})
+    return samples, gap
+
+
+def measures(samples: dict, eigenvalues, replicates: int, rng: np.random.Generator,
+             level: float = bootstrap.LEVEL) -> pd.DataFrame:
+    """Per sampler and measure (w2, kl): both arms and blind minus conditioned with paired intervals (one
+    multinomial resample of the start states per replicate, shared by the arms) and the verdict."""
+    rows = []
+    for label, arms in samples.items():
+        n = len(arms["conditioned"])
+        counts = bootstrap.resample(n, replicates, rng)
+        var = {arm: (z**2).mean(axis=0) for arm, z in arms.items()}
+        reps = {arm: counts @ z**2 / n for arm, z in arms.items()}
+        for measure, fn in zip(MEASURES, (w2_per_dim, kl_per_direction)):
+            rows.append({"sampler": label, "measure": measure, **paired(
+                fn(var["conditioned"], eigenvalues), fn(var["blind"], eigenvalues),
+                fn(reps["conditioned"], eigenvalues), fn(reps["blind"], eigenvalues), level)})
+    return pd.DataFrame(rows)
+
+
+def gap_by_sigma(gap: pd.DataFrame, replicates: int, rng: np.random.Generator,
+                 level: float = bootstrap.LEVEL) -> pd.DataFrame:
+    """Mean gap per sigma (in call order; Heun's repeated sigmas are averaged) with a bootstrap interval over the
+    samples (one resample for every sigma)."""
+    wide = gap.pivot_table(index="sigma", columns="sample", values="gap", aggfunc="mean").sort_index(ascending=False)
+    counts = bootstrap.resample(wide.shape[1], replicates, rng)
+    reps = counts @ wide.to_numpy().T / wide.shape[1]
+    lo, hi = np.array([bootstrap.interval(reps[:, k], level) for k in range(wide.shape[0])]).T
+    return pd.DataFrame({"sigma": wide.index, "gap": wide.mean(axis=1).to_numpy(), "gap_lo": lo, "gap_hi": hi})
