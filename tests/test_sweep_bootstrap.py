@@ -1,6 +1,7 @@
 """The sweep's bootstrap table (diffsched.sweep.bootstrap_rows, score_rows) against hand-computed values."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from diffsched import bootstrap, sweep
@@ -35,3 +36,14 @@ def test_score_rows_give_every_strategy_its_interval():
     assert [(r["strategy"], r["metric"]) for r in rows] == [("edm", "fid"), ("a", "fid"), ("b", "fid")]
     assert [rows[0]["value"], rows[0]["value_lo"], rows[0]["value_hi"]] == [3.0, 3.0, 3.0]
     assert [rows[2]["value"], rows[2]["value_lo"], rows[2]["value_hi"]] == pytest.approx([2.0, 0.65, 3.35])
+
+
+def test_display_joins_each_estimate_with_its_interval_and_verdict():
+    table = pd.DataFrame([{"dataset": "d", "denoiser": "gaussian", "solver": "euler", "nfe_budget": 4, **row}
+                          for row in sweep.bootstrap_rows(RESULT, CRITERIA, ["edm"])])
+    shown = sweep.bootstrap_display(table)
+    assert list(shown.columns) == ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick",
+                                   "best", "spearman", "kendall", "regret", "vs_edm"]
+    b = shown.iloc[0]
+    assert b["spearman"] == "-0.5 [-0.925, 0.35]" and b["vs_edm"] == "-1 [-2.35, 0.35] unresolved"
+    assert shown.iloc[2]["vs_edm"] == "0 [0, 0] is the pick"

@@ -139,6 +139,18 @@ def score_rows(result: bootstrap.Scores, level: float = bootstrap.LEVEL) -> list
             for strategy, estimate in by_strategy.items()]
 
 
+def bootstrap_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`bootstrap_rows` for reading: each estimate as 'value [lo, hi]', each baseline column
+    followed by its verdict; the cell's counts, replicates and level (named in the caption) left out."""
+    keep = ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick", "best"]
+    out = table[keep].copy()
+    for key in [c[:-3] for c in table.columns if c.endswith("_lo")]:
+        shown = table.apply(lambda r: f"{r[key]:.3g} [{r[key + '_lo']:.3g}, {r[key + '_hi']:.3g}]", axis=1)
+        verdict = table.get(f"{key}_verdict")
+        out[key] = shown if verdict is None else (shown + " " + verdict).where(verdict.notna(), "")
+    return out
+
+
 def _flat(key: str, estimate: dict) -> dict:
     lo, hi = estimate["interval"]
     return {key: estimate["estimate"], f"{key}_lo": lo, f"{key}_hi": hi}
