@@ -233,8 +233,9 @@ def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, out
                             label=f"{solver}, NFE {nfe}")
                 for xi, yi, label in zip(x, y, cell["strategy"]):
                     ax.annotate(label, (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
-            ax.set(xscale="log" if (part[f"crit_{name}"] > 0).all() else "linear", yscale="log", xlabel=name,
-                   ylabel="FID", title=f"{dataset}, {denoiser}")
+            ax.set(xscale="log" if (part[f"crit_{name}"] > 0).all() else "linear", xlabel=name, ylabel="FID",
+                   title=f"{dataset}, {denoiser}")
+            ax.tick_params(which="minor", labelbottom=False)
             ax.legend(fontsize=5)
     save(fig, out, caption)
 
