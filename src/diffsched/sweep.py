@@ -145,7 +145,8 @@ def bootstrap_display(table: pd.DataFrame) -> pd.DataFrame:
     keep = ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick", "best"]
     out = table[keep].copy()
     for key in [c[:-3] for c in table.columns if c.endswith("_lo")]:
-        shown = table.apply(lambda r: f"{r[key]:.3g} [{r[key + '_lo']:.3g}, {r[key + '_hi']:.3g}]", axis=1)
+        shown = pd.Series([f"{v:.3g} [{lo:.3g}, {hi:.3g}]" for v, lo, hi in
+                           zip(table[key], table[f"{key}_lo"], table[f"{key}_hi"])], index=table.index)
         verdict = table.get(f"{key}_verdict")
         out[key] = shown if verdict is None else (shown + " " + verdict).where(verdict.notna(), "")
     return out
