@@ -233,9 +233,12 @@ def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, out
                             label=f"{solver}, NFE {nfe}")
                 for xi, yi, label in zip(x, y, cell["strategy"]):
                     ax.annotate(label, (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
-            ax.set(xscale="log" if (part[f"crit_{name}"] > 0).all() else "linear", xlabel=name, ylabel="FID",
-                   title=f"{dataset}, {denoiser}")
-            ax.tick_params(which="minor", labelbottom=False)
+            ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}")
+            if (part[f"crit_{name}"] > 0).all():
+                ax.set_xscale("log")
+                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
+                ax.tick_params(which="minor", labelbottom=False)
             ax.legend(fontsize=5)
     save(fig, out, caption)
 
