@@ -39,8 +39,9 @@ def expected_outputs(tmp):
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
-    paths += [f"sweep/{f}.{e}" for f in ("sweep_table", "rank_correlation") for e in ("csv", "md")]
-    paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples") for e in ("pdf", "png")]
+    paths += [f"sweep/{f}.{e}" for f in ("sweep_table", "rank_correlation", "bootstrap") for e in ("csv", "md")]
+    paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples", "criterion_vs_fid",
+                                         "spearman_intervals") for e in ("pdf", "png")]
     paths += [f"ablation/ablation_table.{e}" for e in ("csv", "md")]
     paths += [f"ablation/{f}.{e}" for f in ("samples", "loss") for e in ("pdf", "png")]
     paths += [f"probe/noise_level.{e}" for e in ("pdf", "png", "csv", "md")]
@@ -66,7 +67,8 @@ def test_sweep_table_scores_every_strategy(smoke_run):
     table = pd.read_csv(smoke_run / "figures/sweep/sweep_table.csv")
     assert set(table["strategy"]) == {"edm", "tangent_opt", "kl_optimal", "gits", "dmn"}
     assert set(table["denoiser"]) == {"gaussian", "empirical", "unet-with", "unet-without"}
-    assert table[["fid", "kid_mean", "precision", "recall", "kl_forward"]].notna().all().all()
+    assert table[["fid", "kid_mean", "precision", "recall", "kl_forward", "crit_w2"]].notna().all().all()
+    assert (table["kl_forward"] == table["crit_kl"]).all()
     assert (table["n_samples"] == 24).all() and (table["prc_features"] == "inception-v3-pool3").all()
     gauss = table[table["denoiser"] == "gaussian"]["reference"].iloc[0]
     assert gauss.startswith("exact samples of N(mu, Sigma)")
@@ -74,6 +76,9 @@ def test_sweep_table_scores_every_strategy(smoke_run):
     assert seeds == {"gaussian": [0, 1], "empirical": [0], "unet-with": [0], "unet-without": [0]}  # every_seed
     ranks = pd.read_csv(smoke_run / "figures/sweep/rank_correlation.csv")
     assert len(ranks) == 4 and ranks["spearman"].between(-1, 1).all()
+    boot = pd.read_csv(smoke_run / "figures/sweep/bootstrap.csv")
+    assert len(boot) == 4 * 5 * 2 and (boot["replicates"] == 100).all()  # denoisers x criteria x metrics
+    assert set(boot["vs_edm_verdict"]) <= {"pick better", "baseline better", "unresolved", "is the pick"}
     trained = table[table["denoiser"] == "unet-with"]["reference"].iloc[0]
     assert trained.startswith("training images of CIFAR-10")
 
@@ -99,8 +104,9 @@ def test_noise_level_probe_meets_the_high_dimension_prediction(smoke_run):
     import pandas as pd
 
     table = pd.read_csv(smoke_run / "figures/probe/noise_level.csv")
-    assert set(table["dataset"]) == {"cifar10", "celeba32"} and set(table["estimator"]) == {"norm", "learned", "bayes (Gaussian model)"}
-    assert (table["n_test"] == table["estimator"].map({"bayes (Gaussian model)": 50}).fillna(100)).all() and (table["steps"] == 100).all()
+    bayes = "bayes (Gaussian model)"
+    assert set(table["dataset"]) == {"cifar10", "celeba32"} and set(table["estimator"]) == {"norm", "learned", bayes}
+    assert (table["n_test"] == table["estimator"].map({bayes: 50}).fillna(100)).all() and (table["steps"] == 100).all()
     top = table[(table["sigma"] == table["sigma"].max()) & (table["estimator"] == "norm")]
     assert (abs(top["rms_log_error"] / top["high_dim_prediction"] - 1) < 0.3).all()  # 1/sqrt(2d), 100 images
     caption = (smoke_run / "figures/probe/noise_level.md").read_text()

@@ -113,7 +113,8 @@ def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_m
             x = sampler(denoiser, start.clone(), grid, **kwargs)
             samples[label][arm] = ((x - conditioned.mean) @ conditioned.eigenvectors).numpy()
         if label == trajectory:
-            gap = pd.DataFrame({"sigma": np.repeat(recorder.sigmas, n), "sample": np.tile(np.arange(n), len(recorder.sigmas)),
+            gap = pd.DataFrame({"sigma": np.repeat(recorder.sigmas, n),
+                                "sample": np.tile(np.arange(n), len(recorder.sigmas)),
                                 "gap": np.concatenate(recorder.gaps)})
     return samples, gap
 

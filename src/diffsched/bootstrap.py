@@ -199,6 +199,13 @@ def summarise(result: Scores, criterion: dict, level: float = LEVEL) -> dict:
     return out
 
 
+def metric_intervals(result: Scores, level: float = LEVEL) -> dict[str, dict[str, dict]]:
+    """Metric -> strategy -> its score with the interval of :func:`metric_estimate` (moved by the bias)."""
+    return {metric: {s: metric_estimate(result.point[metric][j], reps[:, j], level)
+                     for j, s in enumerate(result.strategies)}
+            for metric, reps in result.replicates.items()}
+
+
 def compare(result: Scores, a: str, b: str, metric: str = "fid", level: float = LEVEL) -> dict:
     """metric(a) - metric(b) with its interval; the verdict is 'a better' or 'b better' when the interval
     excludes 0 (lower is better), else 'unresolved'."""

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -67,16 +68,30 @@ def reference_key(name: str, images) -> str:
 
 def compute_metrics(samples, reference, metrics=METRICS, **options) -> dict:
     """FID / KID / precision-recall of ``samples`` (generated) against ``reference`` (real images): the one-set
-    case of :func:`compute_metrics_of_sets`, which documents the options."""
+    case of :func:`scores_and_features`, which documents the options."""
     return compute_metrics_of_sets({"samples": samples}, reference, metrics, **options)["samples"]
 
 
-def compute_metrics_of_sets(sets: dict, reference, metrics=METRICS, *, reference_key: str | None = None,
-                            weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
-                            kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100,
-                            prc_neighborhood: int = 3, batch_size: int = 64, use_compile: bool = True,
-                            cuda: bool | None = None, seed: int = 2020) -> dict[str, dict]:
-    """FID / KID / precision-recall of every named set of generated images in ``sets`` against ``reference``.
+class Features(NamedTuple):
+    """The Inception pool3 features a scoring pass extracted: ``sets`` name -> N x d, ``reference`` M x d."""
+
+    sets: dict[str, np.ndarray]
+    reference: np.ndarray
+
+
+def compute_metrics_of_sets(sets: dict, reference, metrics=METRICS, **options) -> dict[str, dict]:
+    """FID / KID / precision-recall of every named set in ``sets`` against ``reference``: the scores of
+    :func:`scores_and_features`, which documents the options."""
+    return scores_and_features(sets, reference, metrics, **options)[0]
+
+
+def scores_and_features(sets: dict, reference, metrics=METRICS, *, reference_key: str | None = None,
+                        weights_path: str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
+                        kid_subset_size: int = KID_SUBSET_SIZE, kid_subsets: int = 100,
+                        prc_neighborhood: int = 3, batch_size: int = 64, use_compile: bool = True,
+                        cuda: bool | None = None, seed: int = 2020) -> tuple[dict[str, dict], Features]:
+    """FID / KID / precision-recall of every named set of generated images in ``sets`` against ``reference``,
+    and the :class:`Features` they were computed from.
 
     The features of all sets come from one pass of the extractor over their concatenation (it runs whole chunks
     of 64 images, so ten sets of 96 cost 960 images, not 1,280), then each set is scored from its own rows
@@ -123,7 +138,7 @@ def compute_metrics_of_sets(sets: dict, reference, metrics=METRICS, *, reference
     generated, real = (extract_featuresdict_from_input_id_cached(i, extractor, **options) for i in (1, 2))
     stats = (fid_featuresdict_to_statistics_cached(real, get_cacheable_input_name(2, **options), extractor, layer,
                                                    **options) if "fid" in metrics else None)
-    results, stop = {}, 0
+    results, features, stop = {}, {}, 0
     for label, images in sets.items():
         start, stop = stop, stop + len(images)
         subset = min(kid_subset_size, len(images), len(reference))
@@ -133,7 +148,8 @@ def compute_metrics_of_sets(sets: dict, reference, metrics=METRICS, *, reference
                           "feature_extractor": fast_inception.NAME, "prc_features": PRC_FEATURES,
                           "prc_neighborhood": prc_neighborhood, "kid_subset_size": subset,
                           "weights": str(Path(weights)), "weights_sha256": sha256}
-    return results
+        features[label] = generated[layer][start:stop].cpu().numpy()
+    return results, Features(features, real[layer].cpu().numpy())
 
 
 _NAMES = {torch_fidelity.KEY_METRIC_FID: "fid", torch_fidelity.KEY_METRIC_KID_MEAN: "kid_mean",
@@ -178,11 +194,12 @@ def frechet_distance(features: torch.Tensor, reference: dict) -> float:
                  - 2 * np.sqrt(np.clip(eigenvalues, 0, None)).sum())
 
 
-def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict]:
-    """:func:`compute_metrics_of_sets` against one reference set (its features cached under
-    ``name``, the data set it comes from). Returns the scores per name (with the weights' sha256) and
-    ``{weights path: "sha256:..."}`` for the provenance record."""
-    scores = compute_metrics_of_sets(sets, reference, metrics, reference_key=reference_key(name, reference),
-                                     cache=cache)
+def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict,
+                                                                                     Features]:
+    """:func:`scores_and_features` against one reference set (its features cached under ``name``, the data set
+    it comes from). Returns the scores per name (with the weights' sha256), ``{weights path: "sha256:..."}`` for
+    the provenance record and the features."""
+    scores, features = scores_and_features(sets, reference, metrics, reference_key=reference_key(name, reference),
+                                           cache=cache)
     sources = {s.pop("weights"): f"sha256:{s['weights_sha256']}" for s in scores.values()}
-    return scores, sources
+    return scores, sources, features

@@ -226,7 +226,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         part = table[table["dataset"] == name]
         for (label, rows), color in zip(part.groupby("sampler", sort=False), sns.color_palette()):
             size = rows["difference"].abs()
-            below, above = (rows["difference"] - rows["difference_lo"]).abs(), (rows["difference_hi"] - rows["difference"]).abs()
+            below = (rows["difference"] - rows["difference_lo"]).abs()
+            above = (rows["difference_hi"] - rows["difference"]).abs()
             ax.errorbar(rows["dimension"], size, yerr=[below.clip(upper=0.999 * size), above], color=color,
                         lw=1, capsize=2, label=label)
             negative = rows["difference"] < 0
@@ -256,4 +257,54 @@ def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
         ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d",
                title=part["source"].iloc[0].split(",")[0])
         ax.legend(fontsize=7)
+    save(fig, out, caption)
+
+
+def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, out, caption: str) -> None:
+    """Each criterion (rows) against FID, one panel per data set and denoiser (columns): a point per strategy and
+    solver / NFE (criterion averaged over seeds), labelled by strategy, bars the FID's bootstrap interval."""
+    by = ["dataset", "denoiser", "solver", "nfe_budget", "strategy"]
+    crit = table.groupby(by, as_index=False)[[f"crit_{c}" for c in criteria]].mean()
+    fid = intervals[intervals["metric"] == "fid"].merge(crit, on=by)
+    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
+    fig, axes = plt.subplots(len(criteria), len(panels), figsize=(4.2 * len(panels), 3.2 * len(criteria) + 0.6),
+                             squeeze=False)
+    for row, name in zip(axes, criteria):
+        for ax, (dataset, denoiser) in zip(row, panels):
+            part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
+            for (solver, nfe), cell in part.groupby(["solver", "nfe_budget"]):
+                x, y = cell[f"crit_{name}"], cell["value"]
+                ax.errorbar(x, y, yerr=[y - cell["value_lo"], cell["value_hi"] - y], fmt="o", ms=3, capsize=2,
+                            label=f"{solver}, NFE {nfe}")
+                for xi, yi, label in zip(x, y, cell["strategy"]):
+                    ax.annotate(label, (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
+            ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}")
+            if (part[f"crit_{name}"] > 0).all():
+                ax.set_xscale("log")
+                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
+                ax.tick_params(which="minor", labelbottom=False)
+            ax.legend(fontsize=5)
+    save(fig, out, caption)
+
+
+def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
+    """Spearman of each criterion with FID and its bootstrap interval, a marker per solver / NFE, one panel per
+    data set and denoiser."""
+    fid = table[table["metric"] == "fid"]
+    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
+    criteria = list(dict.fromkeys(fid["criterion"]))
+    fig, axes = _panels(len(panels), width=4.4)
+    for ax, (dataset, denoiser) in zip(axes, panels):
+        part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
+        cells = list(part.groupby(["solver", "nfe_budget"]))
+        for k, ((solver, nfe), cell) in enumerate(cells):
+            x = cell["criterion"].map(criteria.index) + (k + 0.5) / len(cells) * 0.6 - 0.3
+            rho = cell["spearman"]
+            ax.errorbar(x, rho, yerr=[rho - cell["spearman_lo"], cell["spearman_hi"] - rho], fmt="o", ms=3,
+                        capsize=2, label=f"{solver}, NFE {nfe}")
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_xticks(range(len(criteria)), criteria, rotation=30, fontsize=6)
+        ax.set(ylim=(-1.05, 1.05), ylabel="Spearman (criterion vs FID)", title=f"{dataset}, {denoiser}")
+        ax.legend(fontsize=5)
     save(fig, out, caption)

@@ -15,9 +15,10 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from diffsched import data, denoisers, gaussian, ranking, solvers, spectrum, strategies
+from diffsched import bootstrap, data, denoisers, gaussian, ranking, solvers, spectrum, strategies
 
 ORACLES = ("gaussian", "mixture", "empirical")
+BASELINES = ("edm", "logsnr", "vp_quadratic")  # the hand-made grids each criterion's pick is compared with
 
 
 def oracle(kind: str, spectrum_path, train_path, empirical_images: int | None = None):
@@ -76,9 +77,11 @@ def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, ba
     return np.concatenate(out)
 
 
-def kl_of_grids(eigenvalues, named_grids: dict, solver: str, init: str) -> dict[str, float]:
-    """Exact Gaussian KL(source || output) of each grid for the data spectrum."""
-    return {k: gaussian.kl_divergence(eigenvalues, g, solver, init) for k, g in named_grids.items()}
+def criteria_of_grids(eigenvalues, named_grids: dict, solver: str, init: str) -> dict[str, dict[str, float]]:
+    """Criterion (every one of :data:`diffsched.gaussian.CRITERIA`) -> grid label -> its exact value for the data
+    spectrum."""
+    return {name: {k: gaussian.criterion(name, eigenvalues, g, solver, init) for k, g in named_grids.items()}
+            for name in gaussian.CRITERIA}
 
 
 def rank_correlation(table: pd.DataFrame, by=("dataset", "denoiser", "solver", "nfe_budget"),
@@ -102,3 +105,53 @@ def seed_spread(table: pd.DataFrame, by=("dataset", "denoiser", "solver", "nfe_b
     grouped = table.groupby(list(by))[measured]
     return grouped.agg(["mean", "std", "count"]).reset_index().rename(
         columns={"mean": f"{measured}_mean", "std": f"{measured}_std", "count": "seeds"})
+
+
+def bootstrap_rows(result: bootstrap.Scores, criteria: dict[str, dict[str, float]], baselines,
+                   level: float = bootstrap.LEVEL) -> list[dict]:
+    """One row per criterion and metric of a cell: the rank correlations of the criterion with the metric, its
+    pick, the metric's best and the pick's regret (:func:`diffsched.bootstrap.summarise`), then the metric of the
+    pick minus that of each baseline of the cell (:func:`diffsched.bootstrap.compare`) with its verdict: 'pick
+    better', 'baseline better', 'unresolved' (0 inside the interval) or 'is the pick'. Intervals as _lo, _hi."""
+    verdicts = dict(zip(bootstrap.VERDICTS, ("pick better", "baseline better", "unresolved")))
+    present = [b for b in baselines if b in result.strategies]
+    rows = []
+    for name, values in criteria.items():
+        summary = bootstrap.summarise(result, values, level)
+        pick = summary["pick"]
+        for metric in result.point:
+            row = {"criterion": name, "metric": metric, "pick": pick, "best": summary[metric]["best"]}
+            for key in ("spearman", "kendall", "regret"):
+                row.update(_flat(key, summary[metric][key]))
+            for b in present:
+                c = bootstrap.compare(result, pick, b, metric, level)
+                row.update(_flat(f"vs_{b}", c))
+                row[f"vs_{b}_verdict"] = "is the pick" if b == pick else verdicts[c["verdict"]]
+            rows.append(row)
+    return rows
+
+
+def score_rows(result: bootstrap.Scores, level: float = bootstrap.LEVEL) -> list[dict]:
+    """One row per strategy and metric of a cell: the metric with its interval
+    (:func:`diffsched.bootstrap.metric_intervals`)."""
+    return [{"strategy": strategy, "metric": metric, **_flat("value", estimate)}
+            for metric, by_strategy in bootstrap.metric_intervals(result, level).items()
+            for strategy, estimate in by_strategy.items()]
+
+
+def bootstrap_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`bootstrap_rows` for reading: each estimate as 'value [lo, hi]', each baseline column
+    followed by its verdict; the cell's counts, replicates and level (named in the caption) left out."""
+    keep = ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick", "best"]
+    out = table[keep].copy()
+    for key in [c[:-3] for c in table.columns if c.endswith("_lo")]:
+        shown = pd.Series([f"{v:.3g} [{lo:.3g}, {hi:.3g}]" for v, lo, hi in
+                           zip(table[key], table[f"{key}_lo"], table[f"{key}_hi"])], index=table.index)
+        verdict = table.get(f"{key}_verdict")
+        out[key] = shown if verdict is None else (shown + " " + verdict).where(verdict.notna(), "")
+    return out
+
+
+def _flat(key: str, estimate: dict) -> dict:
+    lo, hi = estimate["interval"]
+    return {key: estimate["estimate"], f"{key}_lo": lo, f"{key}_hi": hi}

@@ -14,7 +14,7 @@
 # and in both modes checks that every job ran as a SLURM job (squeue lists one COMPLETED job per rule job, each
 # with its sbatch log), and that a job asking for more CPUs than the node has stops its run within two minutes
 # with diffsched.slurm_guard's message instead of pending forever.
-# The whole test has a deadline (TIMEOUT seconds; default 1800 full, 600 short): past it, it stops and says in
+# The whole test has a deadline (TIMEOUT seconds; default 3600 full, 600 short): past it, it stops and says in
 # which step. The cluster is shut down and the folder removed on exit, also on failure (KEEP=1 keeps the folder).
 # Environment: SNAKEMAKE (default .venv/bin/snakemake), PYTHON (default .venv/bin/python), TIMEOUT, KEEP.
 set -euo pipefail
@@ -26,7 +26,7 @@ PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 SMOKE=workflow/configs/smoke.yaml
 MODE=${1:-full}
 case "$MODE" in
-    full) TIMEOUT=${TIMEOUT:-1800} ;;
+    full) TIMEOUT=${TIMEOUT:-3600} ;;
     short) TIMEOUT=${TIMEOUT:-600} ;;
     *) echo "usage: $0 [full|short]" >&2; exit 2 ;;
 esac

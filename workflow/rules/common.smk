@@ -251,7 +251,8 @@ def sweep_reference(w):
 def probe_inputs(wildcards):
     """The data set's splits: train, and test where the data set has one (CelebA's images are held out of train);
     with a test split, the train split's spectrum (the Bayes estimator's Gaussian model; without one the script
-    fits it to the images left after the hold-out, so that the held-out images stay out of the model)."""
+    fits it to the images left after the hold-out, so that the held-out images stay out of the model).
+    """
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     splits = {
         split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]

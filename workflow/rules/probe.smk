@@ -20,7 +20,10 @@ rule probe:
     resources:
         **job_resources("probe"),
     params:
-        probe={k: PR[k] for k in ("test_images", "steps", "batch", "sigma_points", "bayes_images")},
+        probe={
+            k: PR[k]
+            for k in ("test_images", "steps", "batch", "sigma_points", "bayes_images")
+        },
         ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:

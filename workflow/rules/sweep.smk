@@ -43,7 +43,8 @@ rule sweep_metrics:
         samples=denoiser_cells,
         reference=sweep_reference,
     output:
-        R("sweep/{dataset}/{denoiser}/metrics.csv"),
+        table=R("sweep/{dataset}/{denoiser}/metrics.csv"),
+        features=R("sweep/{dataset}/{denoiser}/features.npz"),
     log:
         R("logs/sweep/{dataset}/{denoiser}/metrics.log"),
     benchmark:
@@ -63,10 +64,45 @@ rule sweep_metrics:
         "../scripts/sweep_metrics.py"
 
 
+rule sweep_bootstrap:
+    input:
+        metrics=R("sweep/{dataset}/{denoiser}/metrics.csv"),
+        features=R("sweep/{dataset}/{denoiser}/features.npz"),
+    output:
+        summary=R("sweep/{dataset}/{denoiser}/bootstrap.csv"),
+        scores=R("sweep/{dataset}/{denoiser}/bootstrap_scores.csv"),
+    log:
+        R("logs/sweep/{dataset}/{denoiser}/bootstrap.log"),
+    benchmark:
+        R("benchmarks/sweep_bootstrap/{dataset}/{denoiser}.tsv")
+    wildcard_constraints:
+        denoiser="|".join([*sweep.ORACLES, *MODELS]),
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("sweep_bootstrap"),
+    params:
+        replicates=SW["bootstrap_replicates"],
+        baselines=[*sweep.BASELINES, *SW["search"]],
+        seed=config["seed"],
+    script:
+        "../scripts/sweep_bootstrap.py"
+
+
 rule sweep_outputs:
     input:
         metrics=expand(
             R("sweep/{dataset}/{denoiser}/metrics.csv"),
+            dataset=SW["datasets"],
+            denoiser=SW["denoisers"] + SW["networks"],
+        ),
+        bootstrap=expand(
+            R("sweep/{dataset}/{denoiser}/bootstrap.csv"),
+            dataset=SW["datasets"],
+            denoiser=SW["denoisers"] + SW["networks"],
+        ),
+        scores=expand(
+            R("sweep/{dataset}/{denoiser}/bootstrap_scores.csv"),
             dataset=SW["datasets"],
             denoiser=SW["denoisers"] + SW["networks"],
         ),
@@ -90,6 +126,20 @@ rule sweep_outputs:
         fid_png=report(
             F("sweep/fid_vs_nfe.png"),
             caption="../report/sweep_fid.rst",
+            category="Oracle sweep",
+        ),
+        bootstrap_csv=F("sweep/bootstrap.csv"),
+        bootstrap_md=F("sweep/bootstrap.md"),
+        criterion_pdf=F("sweep/criterion_vs_fid.pdf"),
+        criterion_png=report(
+            F("sweep/criterion_vs_fid.png"),
+            caption="../report/sweep_criterion.rst",
+            category="Oracle sweep",
+        ),
+        spearman_pdf=F("sweep/spearman_intervals.pdf"),
+        spearman_png=report(
+            F("sweep/spearman_intervals.png"),
+            caption="../report/sweep_spearman.rst",
             category="Oracle sweep",
         ),
         grid_pdf=F("sweep/samples.pdf"),

@@ -13,8 +13,8 @@ def main(sm) -> dict:
     reference = np.load(sm.input.reference)
     cells = {p.split("/")[-2]: np.load(p) for p in sm.input.samples}  # model -> its samples
     sets = {f"{m}:{k}": cell[f"images_{k}"] for m, cell in cells.items() for k in cell["samplers"]}
-    scores, sources = metrics.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
-                                         sm.params.cache)
+    scores, sources, _ = metrics.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
+                                            sm.params.cache)
     rows = []
     for (model, cell), spec_path in zip(cells.items(), sm.input.specs):
         spec = trained.load_spec(spec_path)

@@ -22,11 +22,14 @@ def main(sm) -> None:
         if top % resolution:
             raise ValueError(f"blind.resolutions: {resolution} does not divide {name}'s resolution {top}")
         spec = blind_study.pooled(full, top // resolution)
-        samples, gap = blind_study.run(
-            spec, b["samplers"], b["samples"], lambda *names: sweep.generator(seed, name, resolution, "blind", *names),
-            b["sigma_min"], b["sigma_max"], b["rho"], b["init"], b["trajectory"])
+        def generator(*names, resolution=resolution):
+            return sweep.generator(seed, name, resolution, "blind", *names)
+
+        samples, gap = blind_study.run(spec, b["samplers"], b["samples"], generator, b["sigma_min"], b["sigma_max"],
+                                       b["rho"], b["init"], b["trajectory"])
         rng = np.random.default_rng([seed, resolution])
-        facts = {"dataset": name, "source": f"{full.meta['label']} ({full.n_samples} train images), {top}x{top} pooled to {resolution}x{resolution}",
+        facts = {"dataset": name, "source": f"{full.meta['label']} ({full.n_samples} train images), "
+                           f"{top}x{top} pooled to {resolution}x{resolution}",
                  "resolution": resolution, "dimension": spec.mean.size, "n": b["samples"], "seed": seed}
         table = blind_study.measures(samples, spec.eigenvalues, b["replicates"], rng)
         tables.append(table.merge(grids, on="sampler").assign(**facts))

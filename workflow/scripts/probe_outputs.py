@@ -31,7 +31,8 @@ def main(sm) -> None:
                        f"range, on the first {p['bayes_images']} held-out images",
                  seed=sm.params.seed)
     what = ("Noise-level inference from x = y + sigma n alone: RMS of log(sigma_hat / sigma) of the norm "
-            "estimator (||x||^2/d minus the data's second moment), a learned CNN probe and the Bayes posterior of sigma "
+            "estimator (||x||^2/d minus the data's second moment), a learned CNN probe and the Bayes posterior of "
+            "sigma "
             "under the data's Gaussian model (the floor for Gaussian data), against the "
             "high-dimension prediction 1/sqrt(2d) (Sun et al. 2025)")
     with atomic_path(sm.output.csv) as tmp:

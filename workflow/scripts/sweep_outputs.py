@@ -1,14 +1,16 @@
-"""Snakemake script (rule sweep_outputs): the sweep table, the KL-vs-FID rank correlations, FID against NFE
-and the sample grids."""
+"""Snakemake script (rule sweep_outputs): the sweep table, the KL-vs-FID rank correlations, FID against NFE,
+the bootstrap table and figures of every criterion against FID, and the sample grids."""
 
 import numpy as np
 import pandas as pd
 
-from diffsched import plots, provenance, sweep, tables
+from diffsched import bootstrap, gaussian, plots, provenance, sweep, tables
 from diffsched.atomic import atomic_path, write_text
 
-COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", "fid", "kid_mean",
-           "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
+CRITERIA = [f"crit_{c}" for c in gaussian.CRITERIA]
+COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", *CRITERIA, "fid",
+           "kid_mean", "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features",
+           "weights_sha256"]
 
 
 def main(sm) -> None:
@@ -53,6 +55,25 @@ def main(sm) -> None:
         "Spearman and Kendall rank correlation between exact Gaussian KL and FID", **facts))
     plots.fid_vs_nfe(table, sm.output.fid_pdf, provenance.caption(
         "FID against NFE per strategy (mean over seeds, bars: standard deviation)", **facts))
+
+    boot = tables.write_csv(pd.concat([pd.read_csv(p) for p in sm.input.bootstrap], ignore_index=True),
+                            sm.output.bootstrap_csv)
+    intervals = pd.concat([pd.read_csv(p) for p in sm.input.scores], ignore_index=True)
+    resampled = dict(criteria=", ".join(gaussian.CRITERIA),
+                     replicates=f"{sw['bootstrap_replicates']} paired-bootstrap draws of the shared start states "
+                                f"(seeds pooled), seed {sm.params.seed}",
+                     level=f"{bootstrap.LEVEL:.0%} percentile intervals (metric differences moved by the "
+                           "bootstrap bias)")
+    write_text(sm.output.bootstrap_md, tables.markdown(sweep.bootstrap_display(boot), provenance.caption(
+        "Every exact Gaussian criterion against FID and KID per cell: rank correlations, the criterion's pick, the "
+        "metric's best, the pick's regret and the pick minus each baseline, with intervals; a difference whose "
+        "interval holds 0 is unresolved", **facts, **resampled)))
+    plots.criterion_vs_fid(table, intervals, list(gaussian.CRITERIA), sm.output.criterion_pdf, provenance.caption(
+        "Exact Gaussian criteria of each grid against its FID (criterion averaged over seeds, bars: FID interval)",
+        **facts, **resampled))
+    plots.spearman_intervals(boot, sm.output.spearman_pdf, provenance.caption(
+        "Spearman rank correlation of each criterion with FID across strategies, with its interval",
+        **facts, **resampled))
 
     panels = {}
     for path in sm.input.samples:

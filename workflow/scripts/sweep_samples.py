@@ -1,6 +1,6 @@
 """Snakemake script (rule sweep_samples): one cell of the sweep. Every strategy samples from the same start
-states with one denoiser (an oracle or a trained network), solver and NFE budget; the grids and their exact
-Gaussian KL are stored beside."""
+states with one denoiser (an oracle or a trained network), solver and NFE budget; the grids and the exact value
+of every Gaussian criterion (diffsched.gaussian.CRITERIA) for the data spectrum are stored beside."""
 
 import numpy as np
 import torch
@@ -26,13 +26,14 @@ def main(sm) -> None:
     n = solvers.steps_for_nfe(w.solver, int(w.nfe))
     grids = sweep.grids(sm.params.strategies, n, r["sigma_min"], r["sigma_max"], spec.eigenvalues, w.solver,
                         r["init"], denoiser, probe)
-    kl = sweep.kl_of_grids(spec.eigenvalues, grids, w.solver, r["init"])
+    criteria = sweep.criteria_of_grids(spec.eigenvalues, grids, w.solver, r["init"])
     arrays = {}
     for label, grid in grids.items():
         arrays[f"images_{label}"] = sweep.sample(denoiser, start, grid, w.solver, resolution)
         arrays[f"grid_{label}"] = grid
-        print(f"{label}: KL {kl[label]:.4g}, grid {np.array2string(grid, precision=4)}", flush=True)
-    arrays["kl"] = np.array([kl[k] for k in grids])
+        print(f"{label}: KL {criteria['kl'][label]:.4g}, grid {np.array2string(grid, precision=4)}", flush=True)
+    for name, values in criteria.items():
+        arrays[f"criterion_{name}"] = np.array([values[k] for k in grids])
     arrays["strategies"] = np.array(list(grids))
     arrays["nfe"] = np.array([solvers.nfe(w.solver, g) for g in grids.values()])
     with atomic_path(sm.output[0]) as tmp:

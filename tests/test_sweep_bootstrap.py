@@ -1,0 +1,49 @@
+"""The sweep's bootstrap table (diffsched.sweep.bootstrap_rows, score_rows) against hand-computed values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diffsched import bootstrap, sweep
+
+# Three strategies; only b's FID varies across the 4 replicates, by -1.5, -0.5, 0.5, 1.5 (median 0: no bias shift).
+RESULT = bootstrap.Scores(("edm", "a", "b"), {"fid": np.array([3.0, 1.0, 2.0])},
+                          {"fid": np.array([[3.0, 1.0, 2.0 + d] for d in (-1.5, -0.5, 0.5, 1.5)])})
+CRITERIA = {"picks_b": {"edm": 2.0, "a": 3.0, "b": 0.1}, "picks_a": {"edm": 2.0, "a": 0.5, "b": 1.0},
+            "picks_edm": {"edm": 0.0, "a": 1.0, "b": 2.0}}
+
+
+def test_rows_hold_correlations_regret_and_verdicts_with_intervals():
+    rows = {r["criterion"]: r for r in sweep.bootstrap_rows(RESULT, CRITERIA, ["edm", "logsnr"])}
+    b = rows["picks_b"]
+    assert (b["metric"], b["pick"], b["best"]) == ("fid", "b", "a")
+    # ranks (2, 3, 1) vs (3, 1, 2): rho = 1 - 6 * 6 / 24; replicates 0.5, -0.5, -0.5, -1 -> 5% and 95% points
+    assert [b["spearman"], b["spearman_lo"], b["spearman_hi"]] == pytest.approx([-0.5, -0.925, 0.35])
+    assert b["kendall"] == pytest.approx(-1 / 3)
+    # regret 2 - 1; replicates 0, 0.5, 1.5, 2.5 (median 1: no shift)
+    assert [b["regret"], b["regret_lo"], b["regret_hi"]] == pytest.approx([1.0, 0.075, 2.35])
+    # b - edm: -1 + d, i.e. -2.5 ... 0.5: the interval holds 0
+    assert [b["vs_edm"], b["vs_edm_lo"], b["vs_edm_hi"]] == pytest.approx([-1.0, -2.35, 0.35])
+    assert b["vs_edm_verdict"] == "unresolved" and "vs_logsnr" not in b  # logsnr is not in the cell
+    a = rows["picks_a"]
+    assert [a["vs_edm"], a["vs_edm_lo"], a["vs_edm_hi"], a["vs_edm_verdict"]] == [-2.0, -2.0, -2.0, "pick better"]
+    assert [a["regret"], a["spearman"]] == pytest.approx([0.0, 1.0])
+    assert rows["picks_edm"]["vs_edm_verdict"] == "is the pick" and rows["picks_edm"]["vs_edm"] == 0.0
+
+
+def test_score_rows_give_every_strategy_its_interval():
+    rows = sweep.score_rows(RESULT)
+    assert [(r["strategy"], r["metric"]) for r in rows] == [("edm", "fid"), ("a", "fid"), ("b", "fid")]
+    assert [rows[0]["value"], rows[0]["value_lo"], rows[0]["value_hi"]] == [3.0, 3.0, 3.0]
+    assert [rows[2]["value"], rows[2]["value_lo"], rows[2]["value_hi"]] == pytest.approx([2.0, 0.65, 3.35])
+
+
+def test_display_joins_each_estimate_with_its_interval_and_verdict():
+    table = pd.DataFrame([{"dataset": "d", "denoiser": "gaussian", "solver": "euler", "nfe_budget": 4, **row}
+                          for row in sweep.bootstrap_rows(RESULT, CRITERIA, ["edm"])])
+    shown = sweep.bootstrap_display(table)
+    assert list(shown.columns) == ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick",
+                                   "best", "spearman", "kendall", "regret", "vs_edm"]
+    b = shown.iloc[0]
+    assert b["spearman"] == "-0.5 [-0.925, 0.35]" and b["vs_edm"] == "-1 [-2.35, 0.35] unresolved"
+    assert shown.iloc[2]["vs_edm"] == "0 [0, 0] is the pick"
