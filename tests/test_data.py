@@ -100,6 +100,26 @@ def test_official_cifar10_batches_become_hwc_in_official_order(tmp_path):
     assert splits["test"][0].shape == (4, 32, 32, 3)
 
 
+def test_cifar10_below_32_is_the_rounded_block_mean(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = {b"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), b"labels": [0, 1]}
+            add_bytes(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch))
+    source = data.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
+    full = data.read(source)["train"][0]
+    for res in (16, 8):
+        small, labels = data.read(source, resolution=res)["train"]
+        k = 32 // res
+        assert small.shape == (10, res, res, 3) and small.dtype == np.uint8 and labels.shape == (10,)
+        for i, y, x, c in [(0, 0, 0, 0), (3, res - 1, 2, 1), (9, 5 % res, res - 1, 2)]:
+            block = [int(full[i, y * k + a, x * k + b, c]) for a in range(k) for b in range(k)]
+            assert abs(int(small[i, y, x, c]) - sum(block) / k**2) <= 0.5
+    with pytest.raises(ValueError, match="divisor"):
+        data.read(source, resolution=12)
+
+
 def test_celeba_crop_and_resize_match_torchvision(tmp_path):
     rng = np.random.default_rng(1)
     full = rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)  # H x W of the aligned images

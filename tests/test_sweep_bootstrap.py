@@ -20,6 +20,7 @@ def test_rows_hold_correlations_regret_and_verdicts_with_intervals():
     # ranks (2, 3, 1) vs (3, 1, 2): rho = 1 - 6 * 6 / 24; replicates 0.5, -0.5, -0.5, -1 -> 5% and 95% points
     assert [b["spearman"], b["spearman_lo"], b["spearman_hi"]] == pytest.approx([-0.5, -0.925, 0.35])
     assert b["kendall"] == pytest.approx(-1 / 3)
+    assert b["spearman_resolved"] is False  # 1.275 wide, more than 2 x 0.3
     # regret 2 - 1; replicates 0, 0.5, 1.5, 2.5 (median 1: no shift)
     assert [b["regret"], b["regret_lo"], b["regret_hi"]] == pytest.approx([1.0, 0.075, 2.35])
     # b - edm: -1 + d, i.e. -2.5 ... 0.5: the interval holds 0
@@ -28,6 +29,7 @@ def test_rows_hold_correlations_regret_and_verdicts_with_intervals():
     a = rows["picks_a"]
     assert [a["vs_edm"], a["vs_edm_lo"], a["vs_edm_hi"], a["vs_edm_verdict"]] == [-2.0, -2.0, -2.0, "pick better"]
     assert [a["regret"], a["spearman"]] == pytest.approx([0.0, 1.0])
+    assert a["spearman_resolved"] is True  # a and edm never move: every replicate ranks alike
     assert rows["picks_edm"]["vs_edm_verdict"] == "is the pick" and rows["picks_edm"]["vs_edm"] == 0.0
 
 
@@ -43,7 +45,8 @@ def test_display_joins_each_estimate_with_its_interval_and_verdict():
                           for row in sweep.bootstrap_rows(RESULT, CRITERIA, ["edm"])])
     shown = sweep.bootstrap_display(table)
     assert list(shown.columns) == ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick",
-                                   "best", "spearman", "kendall", "regret", "vs_edm"]
+                                   "best", "spearman_resolved", "spearman", "kendall", "regret", "vs_edm"]
     b = shown.iloc[0]
     assert b["spearman"] == "-0.5 [-0.925, 0.35]" and b["vs_edm"] == "-1 [-2.35, 0.35] unresolved"
     assert shown.iloc[2]["vs_edm"] == "0 [0, 0] is the pick"
+    assert list(shown["spearman_resolved"]) == ["no (interval > +-0.3)", "yes", "no (interval > +-0.3)"]

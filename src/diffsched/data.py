@@ -16,6 +16,9 @@ CelebA preprocessing: the usual 64x64 recipe, a centre crop of 140 x 140 out of 
 (70 x 70 out of the 89 x 109 half-size offline copy), offsets rounded as in torchvision's ``CenterCrop``, then
 a resize to the target resolution with PIL's antialiased bicubic filter and ``reducing_gap=None`` (one exact
 convolution, no draft / box pre-reduction). JPEGs are decoded by PIL (libjpeg defaults).
+
+CIFAR-10 below 32x32 (16, 8, ...: a divisor of 32): the mean of each k x k block, rounded to the nearest
+integer, so that a 2x2 average undoes most of the offline copy's 4:2:0 chroma subsampling.
 """
 
 from __future__ import annotations
@@ -254,6 +257,15 @@ def _celeba_offline(path: Path, resolution: int, limit) -> dict:
     return _celeba(_tar_members(path, r"celeba/celebA/\d{6}\.jpg"), resolution, limit)
 
 
+def block_mean(images: np.ndarray, k: int) -> np.ndarray:
+    """uint8 N x H x W x C images averaged over k x k blocks, rounded to the nearest integer (k = 1: as given)."""
+    if k == 1:
+        return images
+    n, h, w, c = images.shape
+    blocks = images.reshape(n, h // k, k, w // k, k, c).astype(np.float64).mean(axis=(2, 4))
+    return np.rint(blocks).astype(np.uint8)
+
+
 def read(source: Source, resolution: int = 32, limit: int | None = None) -> dict:
     """{split: (images uint8 N x H x W x 3, labels int64 or None)} from a verified archive."""
     _check_choice(source.dataset, DATASETS, "dataset")
@@ -262,12 +274,13 @@ def read(source: Source, resolution: int = 32, limit: int | None = None) -> dict
         raise ValueError(f"limit must be an integer >= 1 or None (all images), got {limit!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
         raise ValueError(f"resolution must be an integer >= 1, got {resolution!r}")
-    if source.dataset == "cifar10" and resolution != 32:
-        raise ValueError(f"CIFAR-10 is 32x32; got resolution {resolution}, use 32")
+    if source.dataset == "cifar10" and (resolution > 32 or 32 % resolution):
+        raise ValueError(f"CIFAR-10 is 32x32; got resolution {resolution}, use 32 or a divisor of it (16, 8)")
     verify(source)
     if source.dataset == "cifar10":
         reader = _cifar10_official if source.kind == "official" else _cifar10_offline
-        return reader(source.path, limit)
+        return {split: (block_mean(images, 32 // resolution), labels)
+                for split, (images, labels) in reader(source.path, limit).items()}
     reader = _celeba_official if source.kind == "official" else _celeba_offline
     return reader(source.path, resolution, limit)
 

@@ -43,6 +43,14 @@ def cell_seeds(sweep_config: dict, denoiser: str) -> list[int]:
     return list(seeds) if denoiser in sweep_config["every_seed"] else list(seeds[:1])
 
 
+def pairs(sweep_config: dict) -> list[tuple[str, str]]:
+    """(data set, denoiser) of every swept pair: each of ``datasets`` with every oracle and network, then each of
+    ``gaussian_datasets`` with the Gaussian oracle alone (a spectrum check, e.g. 16x16 against the JPEG chroma)."""
+    everyone = sweep_config["denoisers"] + sweep_config["networks"]
+    return ([(d, n) for d in sweep_config["datasets"] for n in everyone]
+            + [(d, "gaussian") for d in sweep_config.get("gaussian_datasets", [])])
+
+
 def generator(seed: int, *names) -> torch.Generator:
     """A torch generator seeded by the run seed and the names of what it draws (stable across runs and hosts)."""
     digest = hashlib.sha256("/".join(map(str, (seed, *names))).encode()).hexdigest()
@@ -107,10 +115,15 @@ def seed_spread(table: pd.DataFrame, by=("dataset", "denoiser", "solver", "nfe_b
         columns={"mean": f"{measured}_mean", "std": f"{measured}_std", "count": "seeds"})
 
 
+# A criterion's rank correlation with the metric counts as measured when its interval is at most +-0.3 wide.
+SPEARMAN_HALF_WIDTH = 0.3
+
+
 def bootstrap_rows(result: bootstrap.Scores, criteria: dict[str, dict[str, float]], baselines,
                    level: float = bootstrap.LEVEL) -> list[dict]:
     """One row per criterion and metric of a cell: the rank correlations of the criterion with the metric, its
-    pick, the metric's best and the pick's regret (:func:`diffsched.bootstrap.summarise`), then the metric of the
+    pick, the metric's best and the pick's regret (:func:`diffsched.bootstrap.summarise`), whether the Spearman
+    interval is within +-SPEARMAN_HALF_WIDTH (``spearman_resolved``), then the metric of the
     pick minus that of each baseline of the cell (:func:`diffsched.bootstrap.compare`) with its verdict: 'pick
     better', 'baseline better', 'unresolved' (0 inside the interval) or 'is the pick'. Intervals as _lo, _hi."""
     verdicts = dict(zip(bootstrap.VERDICTS, ("pick better", "baseline better", "unresolved")))
@@ -123,6 +136,8 @@ def bootstrap_rows(result: bootstrap.Scores, criteria: dict[str, dict[str, float
             row = {"criterion": name, "metric": metric, "pick": pick, "best": summary[metric]["best"]}
             for key in ("spearman", "kendall", "regret"):
                 row.update(_flat(key, summary[metric][key]))
+            lo, hi = summary[metric]["spearman"]["interval"]
+            row["spearman_resolved"] = bool(hi - lo <= 2 * SPEARMAN_HALF_WIDTH)
             for b in present:
                 c = bootstrap.compare(result, pick, b, metric, level)
                 row.update(_flat(f"vs_{b}", c))
@@ -144,6 +159,7 @@ def bootstrap_display(table: pd.DataFrame) -> pd.DataFrame:
     followed by its verdict; the cell's counts, replicates and level (named in the caption) left out."""
     keep = ["dataset", "denoiser", "solver", "nfe_budget", "criterion", "metric", "pick", "best"]
     out = table[keep].copy()
+    out["spearman_resolved"] = table["spearman_resolved"].map({True: "yes", False: "no (interval > +-0.3)"})
     for key in [c[:-3] for c in table.columns if c.endswith("_lo")]:
         shown = pd.Series([f"{v:.3g} [{lo:.3g}, {hi:.3g}]" for v, lo, hi in
                            zip(table[key], table[f"{key}_lo"], table[f"{key}_hi"])], index=table.index)

@@ -53,12 +53,13 @@ def check_config(cfg):
     unknown = (
         set(cfg["spectrum"]["datasets"])
         | set(sw["datasets"])
+        | set(sw["gaussian_datasets"])
         | set(cfg["probe"]["datasets"])
         | set(cfg["blind"]["datasets"])
     ) - set(cfg["data"]["datasets"])
     if unknown:
         raise WorkflowError(
-            f"config spectrum.datasets, sweep.datasets, probe.datasets or blind.datasets names {sorted(unknown)}, which data.datasets does not define; "
+            f"config spectrum.datasets, sweep.datasets, sweep.gaussian_datasets, probe.datasets or blind.datasets names {sorted(unknown)}, which data.datasets does not define; "
             f"defined: {sorted(cfg['data']['datasets'])}"
         )
     bl = cfg["blind"]
@@ -224,10 +225,12 @@ def sweep_cells(first_only=False):
     sw = config["sweep"]
     pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
     paths = []
-    for denoiser in sw["denoisers"] + sw["networks"]:
+    for dataset, denoiser in sweep.pairs(sw):
+        if first_only and dataset != sw["datasets"][0]:
+            continue
         paths += expand(
             R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
-            dataset=pick(sw["datasets"]),
+            dataset=dataset,
             denoiser=denoiser,
             solver=pick(sw["solvers"]),
             nfe=sw["nfe"],

@@ -91,21 +91,9 @@ rule sweep_bootstrap:
 
 rule sweep_outputs:
     input:
-        metrics=expand(
-            R("sweep/{dataset}/{denoiser}/metrics.csv"),
-            dataset=SW["datasets"],
-            denoiser=SW["denoisers"] + SW["networks"],
-        ),
-        bootstrap=expand(
-            R("sweep/{dataset}/{denoiser}/bootstrap.csv"),
-            dataset=SW["datasets"],
-            denoiser=SW["denoisers"] + SW["networks"],
-        ),
-        scores=expand(
-            R("sweep/{dataset}/{denoiser}/bootstrap_scores.csv"),
-            dataset=SW["datasets"],
-            denoiser=SW["denoisers"] + SW["networks"],
-        ),
+        metrics=[R("sweep", d, n, "metrics.csv") for d, n in sweep.pairs(SW)],
+        bootstrap=[R("sweep", d, n, "bootstrap.csv") for d, n in sweep.pairs(SW)],
+        scores=[R("sweep", d, n, "bootstrap_scores.csv") for d, n in sweep.pairs(SW)],
         samples=sweep_cells(first_only=True),
     output:
         table_csv=report(

@@ -18,7 +18,9 @@ def main(sm) -> None:
     trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]
-    facts = dict(source=", ".join(sw["datasets"]) + " (see the reference column; offline copies are JPEG q75)",
+    checks = "".join(f", {d} (gaussian oracle only)" for d in sw["gaussian_datasets"])
+    facts = dict(source=", ".join(sw["datasets"]) + checks
+                 + " (see the reference column; offline copies are JPEG q75)",
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
                  denoisers=", ".join(sw["denoisers"] + [f"{n} ({trained})" for n in sw["networks"]]),
                  solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
