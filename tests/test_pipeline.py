@@ -65,8 +65,14 @@ def test_sweep_table_scores_every_strategy(smoke_run):
     import pandas as pd
 
     table = pd.read_csv(smoke_run / "figures/sweep/sweep_table.csv")
-    assert set(table["strategy"]) == {"edm", "tangent_opt", "kl_optimal", "gits", "dmn"}
-    assert set(table["denoiser"]) == {"gaussian", "empirical", "unet-with", "unet-without"}
+    assert set(table["strategy"]) == {"edm", "tangent_opt", "kl_optimal", "w2_optimal", "gits", "dmn"}
+    pairs = set(zip(table["dataset"], table["denoiser"]))  # sweep.datasets x every denoiser, gaussian_datasets
+    assert pairs == {("cifar10_16", d) for d in ("gaussian", "empirical", "unet-with", "unet-without")} | {
+        ("cifar10", "gaussian")}
+    # each criterion's own optimum is the argmin of that criterion among the cell's grids
+    for crit, label in (("crit_kl", "kl_optimal"), ("crit_w2", "w2_optimal")):
+        picks = table.loc[table.groupby(["dataset", "denoiser", "nfe_budget", "seed"])[crit].idxmin(), "strategy"]
+        assert set(picks) == {label}, crit
     assert table[["fid", "kid_mean", "precision", "recall", "kl_forward", "crit_w2"]].notna().all().all()
     assert (table["kl_forward"] == table["crit_kl"]).all()
     assert (table["n_samples"] == 24).all() and (table["prc_features"] == "inception-v3-pool3").all()
@@ -75,9 +81,10 @@ def test_sweep_table_scores_every_strategy(smoke_run):
     seeds = table.groupby("denoiser")["seed"].unique().map(sorted).to_dict()
     assert seeds == {"gaussian": [0, 1], "empirical": [0], "unet-with": [0], "unet-without": [0]}  # every_seed
     ranks = pd.read_csv(smoke_run / "figures/sweep/rank_correlation.csv")
-    assert len(ranks) == 4 and ranks["spearman"].between(-1, 1).all()
+    assert len(ranks) == 5 and ranks["spearman"].between(-1, 1).all()
     boot = pd.read_csv(smoke_run / "figures/sweep/bootstrap.csv")
-    assert len(boot) == 4 * 5 * 2 and (boot["replicates"] == 100).all()  # denoisers x criteria x metrics
+    assert len(boot) == 5 * 5 * 2 and (boot["replicates"] == 100).all()  # (data set, denoiser) x criteria x metrics
+    assert boot["spearman_resolved"].isin([True, False]).all()
     assert set(boot["vs_edm_verdict"]) <= {"pick better", "baseline better", "unresolved", "is the pick"}
     trained = table[table["denoiser"] == "unet-with"]["reference"].iloc[0]
     assert trained.startswith("training images of CIFAR-10")
@@ -96,7 +103,7 @@ def test_ablation_table_has_every_model_and_sampler(smoke_run):
     assert without < table[table["model"] == "dit-with"]["parameters"].iloc[0]  # adaLN gone
     caption = (smoke_run / "figures/ablation/ablation_table.md").read_text()
     for fact in ("training: 20 steps of batch 16", "samples: 24 per model and sampler", "euler_ancestral",
-                 "cifar10, celeba32"):
+                 "cifar10_16, celeba16"):
         assert fact in caption, fact
 
 
