@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,slurm]"
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt k-diffusion dctorch  # dctorch pins numpy < 2
 	touch $(STAMP)
 
 run: env  ## the default pipeline: every figure and table

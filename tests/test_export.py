@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
+from diffusers import DDPMScheduler, DPMSolverMultistepScheduler
 
 from diffsched import export, schedules, solvers
 
@@ -16,10 +16,53 @@ def denoiser(x, sigma):
     return LAM / (LAM + sigma**2) * x
 
 
-def test_ddpm_sigmas_match_diffusers():
-    alphabar = EulerDiscreteScheduler(**DDPM_CONFIG).alphas_cumprod.double().numpy()
-    # diffusers builds its betas in float32: agreement to float32 round-off of the cumulative product
-    np.testing.assert_allclose(export.ddpm_sigmas(), np.sqrt((1 - alphabar) / alphabar), rtol=2e-4)
+SD_BETAS = {"beta_start": 0.00085, "beta_end": 0.012}  # Stable Diffusion's scaled_linear range
+
+
+@pytest.mark.parametrize("config", [
+    {"beta_schedule": "linear"},
+    {"beta_schedule": "linear", "num_train_timesteps": 500, "beta_start": 3e-4, "beta_end": 0.03},
+    {"beta_schedule": "scaled_linear", **SD_BETAS},
+    {"beta_schedule": "scaled_linear"},
+    {"beta_schedule": "squaredcos_cap_v2"},
+    {"beta_schedule": "squaredcos_cap_v2", "num_train_timesteps": 250},
+])
+def test_betas_and_sigmas_match_diffusers_ddpm_scheduler(config):
+    reference = DDPMScheduler(**config)
+    model = {**export.DDPM, **config}
+    betas = export.betas(model["num_train_timesteps"], model["beta_start"], model["beta_end"], model["beta_schedule"])
+    # diffusers builds the betas and their cumulative product in float32: agreement to its round-off
+    np.testing.assert_allclose(betas, reference.betas.double().numpy(), rtol=3e-7)
+    alphabar = reference.alphas_cumprod.double().numpy()
+    np.testing.assert_allclose(np.cumprod(1 - betas), alphabar, rtol=2e-5)
+    sigmas = export.ddpm_sigmas(model["num_train_timesteps"], model["beta_start"], model["beta_end"],
+                                model["beta_schedule"])
+    # compared as alphabar = 1 / (1 + sigma^2): 1 - alphabar of a float32 alphabar near 1 keeps few digits
+    np.testing.assert_allclose(1 / (1 + sigmas**2), alphabar, rtol=2e-5)
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"beta_schedule": "sigmoid"}, "unknown beta schedule 'sigmoid'; valid: linear, scaled_linear"),
+    ({"num_train_timesteps": 1}, "integer >= 2"),
+    ({"beta_start": 0.03}, "0 < beta_start <= beta_end < 1"),
+    ({"beta_end": 1.0}, "0 < beta_start <= beta_end < 1"),
+])
+def test_bad_vp_models_are_refused(config, message):
+    with pytest.raises(ValueError, match=message):
+        export.check_vp_model(**{**export.DDPM, **config})
+
+
+@pytest.mark.parametrize("config", [{}, {"beta_schedule": "scaled_linear", **SD_BETAS},
+                                    {"beta_schedule": "squaredcos_cap_v2"}])
+def test_rounding_loss_against_the_schedulers_own_noise_levels(config):
+    sigmas = schedules.get("edm", 12, 0.03, 14.0)
+    record = export.grid_record(sigmas, {**export.DDPM, **config})
+    alphabar = DDPMScheduler(**config).alphas_cumprod.double().numpy()
+    log_train = np.log(np.sqrt((1 - alphabar) / alphabar))
+    error = np.min(np.abs(log_train[None, :] - np.log(sigmas[:-1])[:, None]), axis=1)
+    assert record["vp_model"] == {**export.DDPM, **config}
+    assert record["timestep_rounding"]["max_abs_log_sigma"] == pytest.approx(error.max(), abs=1e-4)
+    assert record["timestep_rounding"]["rms_abs_log_sigma"] == pytest.approx(np.sqrt(np.mean(error**2)), abs=1e-4)
 
 
 @pytest.mark.parametrize("name", ["edm", "logsnr", "tangent"])
@@ -45,23 +88,6 @@ def test_repeated_timesteps_are_noted(tmp_path):
 def test_grid_must_end_in_zero():
     with pytest.raises(ValueError, match="ends in 0.0"):
         export.grid_record([80.0, 1.0, 0.002])
-
-
-def test_euler_discrete_scheduler_steps_through_the_sigmas():
-    sigmas = schedules.get("tangent", 8, 0.002, 80.0, gamma=0.3)
-    record = export.grid_record(sigmas)
-    scheduler = EulerDiscreteScheduler(**DDPM_CONFIG)
-    scheduler.set_timesteps(sigmas=record["sigmas"])
-    np.testing.assert_allclose(scheduler.sigmas.numpy(), sigmas, rtol=1e-6)
-    x0 = torch.randn(16, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 80.0
-    x = x0.float()
-    for i, t in enumerate(scheduler.timesteps):
-        sigma = float(scheduler.sigmas[i])
-        scheduler.scale_model_input(x, t)  # what a network would see; the exact model needs the raw x
-        eps = (x.double() - denoiser(x.double(), sigma)) / sigma
-        x = scheduler.step(eps.float(), t, x).prev_sample
-    expected = solvers.euler(denoiser, x0, sigmas)
-    np.testing.assert_allclose(x.double().numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_dpm_solver_takes_the_integer_timesteps():

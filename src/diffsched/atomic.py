@@ -48,6 +48,24 @@ def write_text(path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
+def check_writable(path) -> Path:
+    """Refuse an output path that cannot be written, before any work is done and without creating anything: a
+    probe file is made and removed in the nearest existing folder (the missing ones are created on writing)."""
+    path = Path(path).absolute()
+    if path.is_dir():
+        raise ValueError(f"output {str(path)!r} is a folder; give a file name")
+    folder = next(p for p in path.parents if p.exists())
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"cannot write the output {str(path)!r}: {err}; choose a writable folder") from None
+    return path
+
+
 def file_digest(path, algorithm: str = "sha256") -> str:
     """Hex digest of a file, read in 1 MiB blocks."""
     h = hashlib.new(algorithm)

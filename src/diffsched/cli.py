@@ -1,5 +1,6 @@
 """Command line: ``python -m diffsched {grid,criterion,spectrum,recommend,provenance,job-resources} ...`` (``kl``
-is ``criterion``); each prints JSON (provenance: text, job-resources: YAML)."""
+is ``criterion``); each prints JSON (provenance: text, job-resources: YAML; recommend: as ``--format`` asks, for
+diffusers, k-diffusion or ComfyUI too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffsched import gaussian, solvers, strategies
+from diffsched import atomic, export, gaussian, solvers, strategies
 
 
 def _value(text: str):
@@ -82,9 +83,37 @@ def cmd_criterion(args) -> dict:
             "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
 
 
+FORMATS = ("json", "diffusers", "k-diffusion", "comfyui")
+VP_OPTIONS = {"num_train_timesteps": "--num-train-timesteps", "beta_schedule": "--beta-schedule",
+              "beta_start": "--beta-start", "beta_end": "--beta-end"}
+
+
+def _vp_model(args) -> dict | None:
+    """The discrete VP model of --format diffusers (diffusers' defaults where not given), None for other formats."""
+    given = {key: getattr(args, key) for key in VP_OPTIONS if getattr(args, key) is not None}
+    if args.format != "diffusers":
+        if given:
+            raise ValueError(f"{VP_OPTIONS[next(iter(given))]} describes the model of --format diffusers; add "
+                             "--format diffusers or drop it")
+        return None
+    if given.get("beta_schedule") == "squaredcos_cap_v2" and {"beta_start", "beta_end"} & set(given):
+        raise ValueError("--beta-schedule squaredcos_cap_v2 has no beta range; drop --beta-start and --beta-end")
+    return export.check_vp_model(**{**export.DDPM, **given})
+
+
+def _check_output_format(args) -> dict | None:
+    """Refuse a bad --format/--out combination before any work; the VP model of --format diffusers."""
+    if args.format == "k-diffusion" and not args.out:
+        raise ValueError("--format k-diffusion writes a torch file; give --out FILE.pt")
+    if args.out:
+        atomic.check_writable(args.out)
+    return _vp_model(args)
+
+
 def cmd_recommend(args) -> dict:
     from diffsched import estimate, recommend, spectrum
 
+    model = _check_output_format(args)
     if args.eigenvalues:
         eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
     elif args.spectrum:
@@ -97,7 +126,31 @@ def cmd_recommend(args) -> dict:
                                                          args.data_root, args.path)
     result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
                                  criterion=args.criterion)
-    return {"source": source, "dimension": int(eigenvalues.size), **result}
+    return _emit(args, {"source": source, "dimension": int(eigenvalues.size), **result}, model)
+
+
+def _text(args, result: dict, model: dict | None) -> str:
+    """The recommendation as --format asks: comfyui's sigma string, or JSON (diffusers: the export record)."""
+    if args.format == "comfyui":
+        return export.comfyui(result["sigmas"])
+    if args.format == "diffusers":
+        keep = ("source", "dimension", "strategy", "criterion", "value", "nfe", "steps", "solver")
+        result = export.grid_record(result["sigmas"], model, **{key: result[key] for key in keep})
+    return json.dumps(result, indent=1)
+
+
+def _emit(args, result: dict, model: dict | None) -> dict:
+    """Print the recommendation, or write it to --out (k-diffusion: a torch file) and say so on stderr."""
+    if args.format == "k-diffusion":
+        export.write_k_diffusion(args.out, result["sigmas"])
+    elif args.out:
+        atomic.write_text(args.out, _text(args, result, model) + "\n")
+    else:
+        print(_text(args, result, model))
+        return {}
+    print(f"wrote the {result['strategy']} grid ({result['steps']} steps) as {args.format} to {args.out}",
+          file=sys.stderr)
+    return {}
 
 
 def _images(args):
@@ -179,6 +232,18 @@ def _image_arguments(p: argparse.ArgumentParser, what) -> None:
     p.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
 
 
+def _format_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", default="json", choices=FORMATS,
+                   help="json: the full recommendation; diffusers: sigmas and the integer timesteps of a discrete VP "
+                   "model (docs/using-grids.md); k-diffusion: a torch.save'd sigmas tensor (needs --out); comfyui: "
+                   "the comma-separated sigmas of its custom-sigmas nodes")
+    p.add_argument("--out", metavar="FILE", help="write there (atomically) instead of printing")
+    p.add_argument("--num-train-timesteps", type=int, help="--format diffusers: the model's T (default 1000)")
+    p.add_argument("--beta-schedule", choices=export.BETA_SCHEDULES, help="--format diffusers (default linear)")
+    p.add_argument("--beta-start", type=float, help="--format diffusers (default 1e-4)")
+    p.add_argument("--beta-end", type=float, help="--format diffusers (default 0.02)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m diffsched", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -200,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     spec.add_argument("--out", required=True, metavar="FILE.npz", help="written atomically; its folder is created")
     spec.set_defaults(run=cmd_spectrum)
     rec = sub.add_parser("recommend", help="the grid with the lowest exact criterion (default: the forward KL) for a "
-                         "data set or spectrum, as JSON")
+                         "data set or spectrum, as JSON or for diffusers, k-diffusion, ComfyUI")
     what = rec.add_mutually_exclusive_group(required=True)
     _image_arguments(rec, what)
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
@@ -212,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--sigma-max", type=float, default=80.0)
     rec.add_argument("--criterion", default="kl", choices=list(gaussian.CRITERIA),
                      help="what the strategies are ranked by and the finite-n optimum minimises (docs/criteria.md)")
+    _format_arguments(rec)
     rec.set_defaults(run=cmd_recommend)
     prov = sub.add_parser("provenance", help="walk a workflow artefact back to its data and config")
     prov.add_argument("artefact", help="a file the workflow wrote, e.g. figures/data/spectra.pdf")

@@ -10,15 +10,14 @@ what it was computed from; :func:`diffsched.spectrum.load` with ``vectors=False`
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from diffsched import __version__, spectrum, stationary, store
+from diffsched.atomic import check_writable
 from diffsched.inputs import Images
 
 FULL_MAX_DIM = 12_288
@@ -36,23 +35,10 @@ def method_for(method: str, dimension: int) -> str:
 
 
 def check_output(path) -> Path:
-    """Refuse an output that is not a writable .npz path, before any work is done and without creating anything:
-    a probe file is made and removed in the nearest existing folder (the missing ones are created on writing)."""
-    path = Path(path).absolute()
-    if path.suffix != ".npz":
-        raise ValueError(f"output {str(path)!r} must end in .npz")
-    if path.is_dir():
-        raise ValueError(f"output {str(path)!r} is a folder")
-    folder = next(p for p in path.parents if p.exists())
-    try:
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is a file")
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        raise ValueError(f"cannot write the output {str(path)!r}: {err}") from None
-    return path
+    """Refuse an output that is not a writable .npz path, before any work is done and without creating anything."""
+    if Path(path).suffix != ".npz":
+        raise ValueError(f"output {str(Path(path).absolute())!r} must end in .npz")
+    return check_writable(path)
 
 
 def estimate(images: Images, method: str = "auto", floor: float = spectrum.QUANTISATION_FLOOR,
