@@ -178,3 +178,23 @@ def test_claims_table_rows():
     table = claims.table([absent])
     assert list(table.columns) == ["claim", "source", "measured", "scale", "cells", "verdict", "cell rule",
                                    "artefact"]
+
+
+def test_collect_lists_every_claim_once_with_its_artefact():
+    em = {"s": pd.DataFrame({"strategy": ["a"], "intervals": [100], "ratio": [1.01]})}
+    sweep = {"s": pd.DataFrame({"steps": [3], "gamma": [1.0], "kl_forward": [2.0]})}
+    star = {"s": pd.DataFrame({"steps": [3], "gamma_star": [0.9], "kl_forward": [1.9]})}
+    boot = pd.DataFrame([sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0)])
+    blind = pd.DataFrame([blind_row("anc", "euler_ancestral", "w2", 1.0, 0.0, -0.05, 0.05)])
+    abl = pd.DataFrame([ablation_row("ancestral", True, 0.1, 0.001), ablation_row("ancestral", False, 0.1, 0.001)])
+    probe = pd.DataFrame([{"dataset": "a", "sigma": 1.0, "estimator": "norm", "rms_log_error": 0.013, "m2": 0.25,
+                           "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}])
+    paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "sweep", "blind", "ablation", "probe")}
+    found = claims.collect(em, sweep, star, boot, blind, abl, probe, paths, {"s": "S"}, ["euler_ancestral"],
+                           ["ancestral"])
+    table = claims.table(found)
+    assert len(table) == 10 and table["claim"].is_unique
+    assert list(table["verdict"]) == [UNRESOLVED, REPRODUCED, UNRESOLVED, REPRODUCED, REPRODUCED, REPRODUCED,
+                                      REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic cells
+    assert list(table["artefact"]) == ["-", "em_ratio.csv", "-", "gamma.csv", "sweep.csv", "blind.csv",
+                                       "ablation.csv", "blind.csv", "ablation.csv", "probe.csv"]
