@@ -25,6 +25,7 @@ include: "workflow/rules/ablation.smk"
 include: "workflow/rules/sweep.smk"
 include: "workflow/rules/probe.smk"
 include: "workflow/rules/blind.smk"
+include: "workflow/rules/claims.smk"
 
 
 localrules:
@@ -48,6 +49,7 @@ rule all:
         rules.ablation_outputs.output,
         rules.probe_outputs.output,
         rules.blind_outputs.output,
+        rules.claims.output,
 
 
 unknown = set(config["resources"]) - {"default"} - {r.name for r in workflow.rules}

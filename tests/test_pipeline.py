@@ -47,6 +47,7 @@ def expected_outputs(tmp):
     paths += [f"probe/noise_level.{e}" for e in ("pdf", "png", "csv", "md")]
     paths += [f"blind/blind_vs_conditioned.{e}" for e in ("csv", "md")]
     paths += [f"blind/{f}.{e}" for f in ("gap_vs_d", "gap_vs_sigma") for e in ("pdf", "png")]
+    paths += [f"claims.{e}" for e in ("csv", "md")]
     return [tmp / "figures" / p for p in paths]
 
 
@@ -186,6 +187,7 @@ def test_report_builds_from_the_smoke_run(smoke_run):
     snakemake(smoke_run, "--report", str(report))
     html = report.read_text(errors="replace")
     assert "Gaussian theory" in html and "Euler-Maclaurin" in html
+    assert "Claims and verdicts" in html
 
 
 def test_killed_run_resumes_and_matches_an_uninterrupted_one(smoke_run, tmp_path):

@@ -1,0 +1,200 @@
+"""The claims' verdict rule (diffsched.claims) on small hand-made tables whose verdicts are worked out here."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from diffsched import claims
+from diffsched.claims import CLAIMED, OPEN, OPPOSITE, REFUTED, REPRODUCED, UNRESOLVED
+
+
+@pytest.mark.parametrize("lo,hi,want", [(0.1, 2.0, CLAIMED), (-2.0, -0.1, OPPOSITE), (-0.1, 0.1, OPEN),
+                                        (0.0, 1.0, OPEN)])
+def test_outcome_of_one_interval(lo, hi, want):
+    assert claims.outcome(lo, hi) == want
+
+
+@pytest.mark.parametrize("outcomes,want", [
+    ([CLAIMED] * 4, REPRODUCED),
+    ([CLAIMED, CLAIMED, OPEN], UNRESOLVED),          # one unresolved cell is enough to withhold "reproduced"
+    ([OPPOSITE, OPPOSITE, OPPOSITE, CLAIMED, OPEN], REFUTED),  # 3 of 5 opposite: more than half
+    ([OPPOSITE, OPPOSITE, CLAIMED, OPEN], UNRESOLVED),         # 2 of 4: not more than half
+    ([OPPOSITE], REFUTED),
+    ([], UNRESOLVED),
+])
+def test_verdict_rule(outcomes, want):
+    assert claims.verdict(outcomes) == want
+
+
+def test_tally_counts_each_outcome():
+    assert claims.tally([CLAIMED, OPEN, OPEN, OPPOSITE]) == "1 claimed, 1 opposite, 2 unresolved of 4"
+
+
+def sweep_row(dataset, nfe, verdict, diff, lo, hi, criterion="kl", metric="fid", gits=None):
+    row = {"dataset": dataset, "denoiser": "gaussian", "solver": "euler", "nfe_budget": nfe, "seeds": "0 1",
+           "n_samples": 24, "n_reference": 48, "replicates": 100, "criterion": criterion, "metric": metric,
+           "vs_edm": diff, "vs_edm_lo": lo, "vs_edm_hi": hi, "vs_edm_verdict": verdict}
+    g = gits or (float("nan"), float("nan"), float("nan"), float("nan"))
+    row.update(dict(zip(["vs_gits", "vs_gits_lo", "vs_gits_hi", "vs_gits_verdict"], g)))
+    return row
+
+
+def test_pick_beats_baselines_per_dataset():
+    rows = [
+        # a: pick better in every tight cell, against edm and gits; NFE 20 and another criterion do not count
+        sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0, gits=(-2.0, -3.0, -1.0, "pick better")),
+        sweep_row("a", 6, "pick better", -2.0, -4.0, -0.5),
+        sweep_row("a", 10, "pick better", -1.0, -1.5, -0.2),
+        sweep_row("a", 20, "baseline better", 4.0, 1.0, 6.0),
+        sweep_row("a", 4, "baseline better", 4.0, 1.0, 6.0, criterion="kl_reverse"),
+        sweep_row("a", 4, "baseline better", 4.0, 1.0, 6.0, metric="kid"),
+        # b: baseline better in 2 of 3 cells; a cell whose pick is edm itself is left out
+        sweep_row("b", 4, "baseline better", 5.0, 2.0, 8.0),
+        sweep_row("b", 6, "baseline better", 3.0, 1.0, 5.0),
+        sweep_row("b", 10, "unresolved", 0.5, -1.0, 2.0),
+        sweep_row("b", 10, "is the pick", 0.0, 0.0, 0.0, criterion="kl") | {"solver": "heun"},
+        # c: one cell unresolved
+        sweep_row("c", 4, "pick better", -3.0, -5.0, -1.0),
+        sweep_row("c", 6, "unresolved", -1.0, -3.0, 1.0),
+    ]
+    found = {c.claim.split(",")[0]: c for c in claims.pick_beats_baselines(pd.DataFrame(rows), artefact="x.csv")}
+    assert {k: c.row()["verdict"] for k, c in found.items()} == {"a": REPRODUCED, "b": REFUTED, "c": UNRESOLVED}
+    assert len(found["a"].cells) == 4  # edm at 4, 6, 10 and gits at 4
+    assert "hand-made (edm)" in found["a"].claim and "search-based (gits)" in found["a"].claim
+    assert len(found["b"].cells) == 3 and "1 cell(s) where the baseline is the pick left out" in found["b"].scale
+    # the least favourable cell of b is the largest pick - baseline difference, +5 [+2, +8] at NFE 4
+    assert found["b"].row()["measured"].startswith("pick - baseline FID: worst +5 [+2, +8] (vs edm, euler, NFE 4)")
+    assert found["a"].row()["artefact"] == "x.csv"
+
+
+def blind_row(sampler, solver, measure, conditioned, diff, lo, hi, dataset="cifar10", d=192):
+    return {"dataset": dataset, "dimension": d, "sampler": sampler, "solver": solver, "nfe": 6, "n": 48,
+            "measure": measure, "conditioned": conditioned, "difference": diff, "difference_lo": lo,
+            "difference_hi": hi}
+
+
+def test_blind_matches_uses_a_margin_and_only_stochastic_samplers():
+    # margin 10% of conditioned = 0.1: [-0.05, 0.05] is inside (claimed), [0.2, 0.4] above (opposite)
+    base = [blind_row("anc", "euler_ancestral", "w2", 1.0, 0.0, -0.05, 0.05),
+            blind_row("heun", "heun", "w2", 1.0, 5.0, 4.0, 6.0)]  # deterministic: not a cell of this claim
+    good = claims.blind_matches(pd.DataFrame(base), ["euler_ancestral"])
+    assert list(good.cells["outcome"]) == [CLAIMED] and good.row()["verdict"] == REPRODUCED
+    bad = claims.blind_matches(pd.DataFrame(base + [blind_row("anc", "euler_ancestral", "kl", 1.0, 0.3, 0.2, 0.4)]),
+                               ["euler_ancestral"])
+    assert list(bad.cells["outcome"]) == [CLAIMED, OPPOSITE] and bad.row()["verdict"] == UNRESOLVED
+    wide = claims.blind_matches(pd.DataFrame([blind_row("anc", "euler_ancestral", "kl", 1.0, 0.0, -0.5, 0.5)]),
+                                ["euler_ancestral"])
+    assert wide.row()["verdict"] == UNRESOLVED
+
+
+def test_blind_deterministic_worse_compares_the_two_gaps():
+    rows = [blind_row("heun", "heun", "kl", 1.0, 1.5, 1.0, 2.0), blind_row("anc", "euler_ancestral", "kl", 1.0,
+                                                                             0.0, -0.1, 0.1),
+            blind_row("heun", "heun", "w2", 1.0, -0.4, -0.5, -0.3), blind_row("anc", "euler_ancestral", "w2", 1.0,
+                                                                               0.1, 0.0, 0.2)]
+    c = claims.blind_deterministic_worse(pd.DataFrame(rows), ["euler_ancestral"])
+    got = dict(zip(c.cells["where"], c.cells["outcome"]))
+    assert got == {"cifar10, d = 192, kl, heun vs anc": CLAIMED, "cifar10, d = 192, w2, heun vs anc": OPPOSITE}
+    # lo = det_lo - sto_hi = 1.0 - 0.1, hi = det_hi - sto_lo = 2.0 + 0.1
+    kl = c.cells.set_index("where").loc["cifar10, d = 192, kl, heun vs anc"]
+    assert (kl["lo"], kl["hi"]) == pytest.approx((0.9, 2.1))
+    assert c.row()["verdict"] == UNRESOLVED  # 1 of 2 opposite is not more than half
+    only_kl = claims.blind_deterministic_worse(pd.DataFrame(rows[:2]), ["euler_ancestral"])
+    assert only_kl.row()["verdict"] == REPRODUCED
+
+
+def ablation_row(sampler, embedding, kid, std, dataset="cifar10_16", network="unet"):
+    return {"dataset": dataset, "network": network, "time_embedding": embedding, "sampler": sampler, "nfe": 35,
+            "kid_mean": kid, "kid_std": std, "n_samples": 128, "n_reference": 1000, "train_steps": 300}
+
+
+def test_ablation_claims_from_kid_and_its_spread():
+    z = 1.6448536269514722
+    rows = [ablation_row("heun", True, 0.10, 0.001), ablation_row("heun", False, 0.30, 0.001),
+            ablation_row("ancestral", True, 0.10, 0.001), ablation_row("ancestral", False, 0.101, 0.001)]
+    match = claims.ablation_matches(pd.DataFrame(rows), ["ancestral"])
+    cell = match.cells.iloc[0]
+    assert cell["value"] == pytest.approx(0.001)
+    assert cell["hi"] == pytest.approx(0.001 + z * math.sqrt(2) * 0.001)  # 0.0043 < margin 0.01: claimed
+    assert match.row()["verdict"] == REPRODUCED
+    worse = claims.ablation_deterministic_worse(pd.DataFrame(rows), ["ancestral"])
+    cell = worse.cells.iloc[0]
+    assert cell["value"] == pytest.approx(0.2 - 0.001)
+    assert cell["lo"] == pytest.approx(0.199 - z * 2 * 0.001)  # sqrt of four equal variances: 2 x std
+    assert worse.row()["verdict"] == REPRODUCED
+    noisy = [{**r, "kid_std": 0.2} for r in rows]  # spreads this wide resolve nothing
+    assert claims.ablation_deterministic_worse(pd.DataFrame(noisy), ["ancestral"]).row()["verdict"] == UNRESOLVED
+    assert claims.ablation_matches(pd.DataFrame(noisy), ["ancestral"]).row()["verdict"] == UNRESOLVED
+
+
+def test_euler_maclaurin_reads_the_largest_n_of_each_strategy():
+    t = pd.DataFrame({"strategy": ["a", "a", "b", "b", "c", "c"], "intervals": [2, 100, 2, 100, 2, 100],
+                      "ratio": [9.0, 1.02, 1.0, 1.5, 1.0, 3.0]})
+    c = claims.euler_maclaurin({"s": t})
+    assert list(c.cells["outcome"]) == [CLAIMED, OPEN, OPPOSITE]
+    assert c.row()["verdict"] == UNRESOLVED
+    assert claims.euler_maclaurin({"s": t[t["strategy"] == "a"]}).row()["verdict"] == REPRODUCED
+    assert claims.euler_maclaurin({"s": t[t["strategy"] == "c"]}).row()["verdict"] == REFUTED
+    assert "worst +2 (s, c, N = 100)" in c.row()["measured"]
+
+
+def test_gamma_star_against_the_swept_gammas():
+    sweep = pd.DataFrame({"steps": [3, 3, 3, 10, 10], "gamma": [0.1, 1.0, 10.0, 0.1, 1.0],
+                          "kl_forward": [5.0, 2.0, 4.0, 1.0, 0.5]})
+    star = pd.DataFrame({"steps": [3, 5, 10], "gamma_star": [0.9, 0.9, 0.8], "kl_forward": [1.9, 1.0, 0.55]})
+    c = claims.gamma_star({"s": sweep}, {"s": star})
+    assert list(c.cells["outcome"]) == [CLAIMED, OPPOSITE]  # N = 5 is not swept; at 10 a swept gamma is 10% lower
+    assert c.cells["value"].iloc[1] == pytest.approx(0.1)
+    assert c.row()["verdict"] == UNRESOLVED
+
+
+def test_noise_level_only_where_the_noise_dominates():
+    d = 3072
+    pred = 1 / math.sqrt(2 * d)
+
+    def row(sigma, estimator, rms, dataset="cifar10"):
+        return {"dataset": dataset, "sigma": sigma, "estimator": estimator, "rms_log_error": rms, "m2": 0.25,
+                "high_dim_prediction": pred, "dimension": d, "n_test": 1000}
+
+    rows = [row(0.01, "norm", 3.0),                        # sigma^2 < m2: not a cell
+            row(1.0, "norm", 1.1 * pred), row(1.0, "bayes", 1.5 * pred),  # the best estimator (norm) counts
+            row(10.0, "norm", 0.95 * pred)]
+    c = claims.noise_level(pd.DataFrame(rows))
+    assert list(c.cells["where"]) == ["cifar10, sigma = 1, norm", "cifar10, sigma = 10, norm"]
+    assert c.row()["verdict"] == REPRODUCED
+    half = 1.6448536269514722 / math.sqrt(2000)
+    assert (c.cells["lo"].iloc[0], c.cells["hi"].iloc[0]) == pytest.approx((1.1 * (1 - half), 1.1 * (1 + half)))
+    far = claims.noise_level(pd.DataFrame(rows + [row(1.0, "x", 10 * pred, "celeba"),
+                                                  row(10.0, "x", 8 * pred, "celeba"),
+                                                  row(20.0, "x", 9 * pred, "celeba")]))
+    assert far.row()["verdict"] == REFUTED  # 3 of 5 cells off by more than a factor 2
+
+
+def test_claims_table_rows():
+    absent = claims.not_in_pipeline("x", "paper", "checked by a test")
+    row = absent.row()
+    assert (row["verdict"], row["measured"], row["cells"]) == (UNRESOLVED, "checked by a test", "none")
+    table = claims.table([absent])
+    assert list(table.columns) == ["claim", "source", "measured", "scale", "cells", "verdict", "cell rule",
+                                   "artefact"]
+
+
+def test_collect_lists_every_claim_once_with_its_artefact():
+    em = {"s": pd.DataFrame({"strategy": ["a"], "intervals": [100], "ratio": [1.01]})}
+    sweep = {"s": pd.DataFrame({"steps": [3], "gamma": [1.0], "kl_forward": [2.0]})}
+    star = {"s": pd.DataFrame({"steps": [3], "gamma_star": [0.9], "kl_forward": [1.9]})}
+    boot = pd.DataFrame([sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0)])
+    blind = pd.DataFrame([blind_row("anc", "euler_ancestral", "w2", 1.0, 0.0, -0.05, 0.05)])
+    abl = pd.DataFrame([ablation_row("ancestral", True, 0.1, 0.001), ablation_row("ancestral", False, 0.1, 0.001)])
+    probe = pd.DataFrame([{"dataset": "a", "sigma": 1.0, "estimator": "norm", "rms_log_error": 0.013, "m2": 0.25,
+                           "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}])
+    paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "sweep", "blind", "ablation", "probe")}
+    found = claims.collect(em, sweep, star, boot, blind, abl, probe, paths, {"s": "S"}, ["euler_ancestral"],
+                           ["ancestral"])
+    table = claims.table(found)
+    assert len(table) == 10 and table["claim"].is_unique
+    assert list(table["verdict"]) == [UNRESOLVED, REPRODUCED, UNRESOLVED, REPRODUCED, REPRODUCED, REPRODUCED,
+                                      REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic cells
+    assert list(table["artefact"]) == ["-", "em_ratio.csv", "-", "gamma.csv", "sweep.csv", "blind.csv",
+                                       "ablation.csv", "blind.csv", "ablation.csv", "probe.csv"]

@@ -1,0 +1,32 @@
+# The replication's verdicts (diffsched.claims): one row per claim from the other rules' tables. Its report
+# category sorts first (the report lists categories alphabetically).
+rule claims:
+    input:
+        em_ratio=expand(R("gaussian/{spectrum}/em_ratio.csv"), spectrum=SPECTRA),
+        gamma_sweep=expand(R("gaussian/{spectrum}/gamma_sweep.csv"), spectrum=SPECTRA),
+        gamma_star=expand(R("gaussian/{spectrum}/gamma_star.csv"), spectrum=SPECTRA),
+        sweep=rules.sweep_outputs.output.bootstrap_csv,
+        blind=rules.blind_outputs.output.csv,
+        ablation=rules.ablation_outputs.output.table_csv,
+        probe=rules.probe_outputs.output.csv,
+    output:
+        csv=report(
+            F("claims.csv"),
+            caption="../report/claims.rst",
+            category="Claims and verdicts",
+        ),
+        md=F("claims.md"),
+    log:
+        R("logs/claims.log"),
+    benchmark:
+        R("benchmarks/claims.tsv")
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("claims"),
+    params:
+        labels={s: G["spectra"][s]["label"] for s in SPECTRA},
+        samplers=config["training"]["samplers"],
+        seed=config["seed"],
+    script:
+        "../scripts/claims.py"
