@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 CORES ?= all
 
-.PHONY: env run smoke test test-fast test-slurm test-slurm-short bench lint clean
+.PHONY: env run smoke test test-slurm test-slurm-short bench lint clean docs-figures
 
 env: $(STAMP)
 
@@ -43,6 +43,12 @@ bench: $(BENCH_STAMP)
 .PHONY: gpu-check
 gpu-check: env  ## the paper networks trained, sampled and scored on one GPU; REDUCED=1: the CPU form (CI)
 	$(BIN)/python benchmarks/gpu_check.py $(if $(REDUCED),--reduced)
+
+# The README's key figures: PNG copies of a finished default run's outputs, committed under docs/figures/.
+DOCS_FIGURES := gaussian/em_ratio sweep/spearman_intervals blind/gap_vs_d probe/noise_level
+docs-figures:  ## copy the README's figures from figures/ (run `make run` first)
+	mkdir -p docs/figures
+	for f in $(DOCS_FIGURES); do cp figures/$$f.png docs/figures/$$(echo $$f | tr / _).png; done
 
 lint: env
 	$(BIN)/snakemake --lint

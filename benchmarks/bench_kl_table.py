@@ -1,0 +1,92 @@
+"""The Gaussian study's 3072-D exact-KL table (rule gaussian_table, table kl_table, spectrum powerlaw), timed
+in this tree and in a `git worktree` of an earlier commit, on one thread, same workload. Prints medians, and how
+far the two trees' tables differ: every KL equal to 1e-9 relative except the finite-N optimum's, which may only
+go down.
+
+The workload is the earlier commit's: its config.yaml's strategies, solvers, NFEs and powerlaw spectrum, so both
+trees compute the same table (the strategies added since, such as the other criteria's optima, are left out).
+Target (issue: exact gradients): at least 10x faster than c66d290, the last commit before them.
+
+    python benchmarks/bench_kl_table.py [--against c66d290] [--repeats 3]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Run inside a tree (its src on PYTHONPATH): time ranking.kl_table on the config's powerlaw spectrum.
+CHILD = """
+import sys, time, yaml, numpy as np
+from diffsched import gaussian_study, ranking
+cfg = yaml.safe_load(open(sys.argv[1]))
+g = cfg["gaussian"]
+lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])
+nfes = sorted(set(g["solver_nfe"]) | set(g["table_nfe"]))
+start = time.perf_counter()
+table = ranking.kl_table(lam, cfg["strategies"], nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])
+table.to_csv(sys.argv[2], index=False)
+print(time.perf_counter() - start, lam.size)
+"""
+
+
+def run(tree: Path, config: Path, out: Path) -> tuple[float, int]:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    printed = subprocess.run([sys.executable, "-c", CHILD, str(config), str(out)], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+    return float(printed[0]), int(printed[1])
+
+
+def compare(new: pd.DataFrame, old: pd.DataFrame, floor: str = "kl_optimal") -> tuple[float, int, int]:
+    """Largest relative difference of kl_forward outside the floor; floor rows lower and higher in ``new``."""
+    keys = ["strategy", "solver", "nfe_budget"]
+    both = new.merge(old, on=keys, suffixes=("", "_old"))
+    if len(both) != len(old):
+        raise SystemExit(f"the trees' tables do not have the same rows ({len(both)} shared of {len(old)})")
+    rel = (both["kl_forward"] - both["kl_forward_old"]).abs() / both["kl_forward_old"].abs()
+    is_floor = both["strategy"] == floor
+    change = both["kl_forward"] - both["kl_forward_old"]
+    return float(rel[~is_floor].max()), int((change[is_floor] < 0).sum()), int((change[is_floor] > 0).sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default="c66d290", help="the earlier commit (default: before exact gradients)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(old), args.against], check=True,
+                       capture_output=True)
+        try:
+            config = old / "config.yaml"
+            times = {"this tree": [], args.against: []}
+            for _ in range(args.repeats):  # alternate, so a change in the host's load hits both alike
+                for label, tree in (("this tree", REPO), (args.against, old)):
+                    seconds, d = run(tree, config, Path(tmp) / f"{tree == REPO}.csv")
+                    times[label].append(seconds)
+            tables = [pd.read_csv(Path(tmp) / f"{flag}.csv") for flag in (True, False)]
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], check=True)
+    new, before = (statistics.median(times[k]) for k in ("this tree", args.against))
+    worst, lower, higher = compare(*tables)
+    print(f"kl_table: d = {d}, {len(tables[0])} rows (strategies, solvers and NFEs of {args.against}'s config.yaml), "
+          f"one thread, median of {args.repeats}")
+    print(f"{'tree':12s} {'median s':>10s}  runs")
+    for label, values in times.items():
+        print(f"{label:12s} {statistics.median(values):10.2f}  {', '.join(f'{v:.2f}' for v in values)}")
+    print(f"speed-up {before / new:.1f}x (target 10x)")
+    print(f"kl_forward outside the finite-N optimum: largest relative difference {worst:.2e} (allowed 1e-9); "
+          f"the optimum lower in {lower} rows, higher in {higher} (allowed 0)")
+
+
+if __name__ == "__main__":
+    main()
