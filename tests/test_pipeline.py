@@ -43,7 +43,8 @@ def expected_outputs(tmp):
     paths += [f"sweep/{f}.{e}" for f in ("rank_correlation", "fid_vs_nfe", "samples", "criterion_vs_fid",
                                          "spearman_intervals") for e in ("pdf", "png")]
     paths += [f"ablation/ablation_table.{e}" for e in ("csv", "md")]
-    paths += [f"ablation/{f}.{e}" for f in ("samples", "loss") for e in ("pdf", "png")]
+    paths += [f"ablation/{f}.{e}" for f in ("samples", "loss", "ideal_gap") for e in ("pdf", "png")]
+    paths += [f"ablation/ideal_gap.{e}" for e in ("csv", "md")]
     paths += [f"probe/noise_level.{e}" for e in ("pdf", "png", "csv", "md")]
     paths += [f"blind/blind_vs_conditioned.{e}" for e in ("csv", "md")]
     paths += [f"blind/{f}.{e}" for f in ("gap_vs_d", "gap_vs_sigma") for e in ("pdf", "png")]
@@ -98,7 +99,7 @@ def test_ablation_table_has_every_model_and_sampler(smoke_run):
     assert len(table) == 2 * 4 * 2  # data sets x models x samplers
     assert set(table["model"]) == {"unet-with", "unet-without", "dit-with", "dit-without"}
     assert dict(zip(table["sampler"], table["nfe"])) == {"heun": 5, "ancestral": 4}
-    assert table[["fid", "kid_mean", "precision", "recall"]].notna().all().all()
+    assert table[["fid", "kid_mean", "precision", "recall", "ideal_gap"]].notna().all().all()
     assert (table["train_steps"] == 20).all() and (table["n_samples"] == 24).all()
     without = table[table["model"] == "dit-without"]["parameters"].iloc[0]
     assert without < table[table["model"] == "dit-with"]["parameters"].iloc[0]  # adaLN gone

@@ -199,6 +199,28 @@ def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
     save(fig, out, caption)
 
 
+def ideal_gap(table: pd.DataFrame, out, caption: str) -> None:
+    """Each model's gap to its matching ideal denoiser, E|D - D*|^2 / d, against sigma (log-log) with a +-2
+    standard-error band, a panel per data set; dashed, each oracle's own error E|D* - y|^2 / d for scale."""
+    names = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _panels(len(names), width=4.6, sharey=True)
+    for ax, name in zip(axes, names):
+        part = table[table["dataset"] == name]
+        matched = part[part["matching"]]
+        for (model, rows), color in zip(matched.groupby("model", sort=False), sns.color_palette()):
+            label = f"{model} vs {rows['oracle'].iloc[0]}"
+            ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=label)
+            ax.fill_between(rows["sigma"], (rows["gap"] - 2 * rows["gap_se"]).clip(lower=1e-12),
+                            rows["gap"] + 2 * rows["gap_se"], color=color, alpha=0.2, lw=0)
+        oracles = part.drop_duplicates(["oracle", "sigma"])
+        for (oracle, rows), style in zip(oracles.groupby("oracle", sort=False), ("--", ":")):
+            ax.plot(rows["sigma"], rows["oracle_mse"], style, color="k", lw=0.9, label=f"{oracle} oracle's own error")
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="per-pixel squared difference",
+               title=part["source"].iloc[0])
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
 def noise_level(table: pd.DataFrame, out, caption: str) -> None:
     """RMS of log(sigma_hat / sigma) against sigma (log-log) per estimator, a panel per data set, with the
     high-dimension prediction 1 / sqrt(2 d) (Sun et al. 2025) dashed."""

@@ -2,8 +2,8 @@
 # <network>-<variant> model trained on every training data set, sampled with each ablation sampler, scored.
 TR = config["training"]
 # What a trained model depends on: the training section less its sampling and scoring settings, so that
-# changing those (samples, samplers, ...) resamples and rescores without retraining.
-SAMPLING_KEYS = ("samplers", "samples", "reference", "metrics", "grid_images")
+# changing those (samples, samplers, ideal, ...) resamples and rescores without retraining.
+SAMPLING_KEYS = ("samplers", "samples", "reference", "metrics", "grid_images", "ideal")
 TRAINING = {key: value for key, value in TR.items() if key not in SAMPLING_KEYS}
 
 
@@ -85,6 +85,31 @@ rule ablation_metrics:
         "../scripts/ablation_metrics.py"
 
 
+rule ablation_ideal:
+    input:
+        unpack(ideal_inputs),
+    output:
+        R("ablation/{dataset}/ideal_gap.csv"),
+    log:
+        R("logs/ablation/{dataset}/ideal_gap.log"),
+    benchmark:
+        R("benchmarks/ablation_ideal/{dataset}.tsv")
+    conda:
+        "../../environment.yml"
+    threads: THREADS["sample"]
+    resources:
+        **job_resources("ablation_ideal"),
+        gpu=TR["gpu"],
+    params:
+        ideal=TR["ideal"],
+        precond=TR["precond"],
+        device=TR["device"],
+        models=MODELS,
+        seed=config["seed"],
+    script:
+        "../scripts/ablation_ideal.py"
+
+
 rule ablation_outputs:
     input:
         metrics=expand(R("ablation/{dataset}/metrics.csv"), dataset=TR["datasets"]),
@@ -98,6 +123,7 @@ rule ablation_outputs:
             dataset=TR["datasets"],
             model=MODELS,
         ),
+        ideal=expand(R("ablation/{dataset}/ideal_gap.csv"), dataset=TR["datasets"]),
     output:
         table_csv=report(
             F("ablation/ablation_table.csv"),
@@ -115,6 +141,14 @@ rule ablation_outputs:
         loss_png=report(
             F("ablation/loss.png"),
             caption="../report/ablation_loss.rst",
+            category="Timestep-embedding ablation",
+        ),
+        ideal_csv=F("ablation/ideal_gap.csv"),
+        ideal_md=F("ablation/ideal_gap.md"),
+        ideal_pdf=F("ablation/ideal_gap.pdf"),
+        ideal_png=report(
+            F("ablation/ideal_gap.png"),
+            caption="../report/ablation_ideal.rst",
             category="Timestep-embedding ablation",
         ),
     log:

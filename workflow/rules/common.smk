@@ -117,6 +117,10 @@ def check_training(cfg):
         raise WorkflowError(
             f"config training: log_every ({tr['log_every']}) must divide checkpoint_every ({tr['checkpoint_every']})"
         )
+    if not tr["ideal"]["sigma_min"] < tr["ideal"]["sigma_max"]:
+        raise WorkflowError(
+            f"config training.ideal: need sigma_min < sigma_max, got {tr['ideal']['sigma_min']} and {tr['ideal']['sigma_max']}"
+        )
 
 
 check_config(config)
@@ -263,3 +267,16 @@ def probe_inputs(wildcards):
     if "test" in splits:
         splits["spectrum"] = R("spectrum", f"{wildcards.dataset}.npz")
     return splits
+
+
+def ideal_inputs(wildcards):
+    """The data set's splits (train; test where it has one) and every model trained on it, in MODELS order."""
+    kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
+    splits = {
+        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
+    }
+    models = {
+        key: [R("train", wildcards.dataset, m, f"model.{ext}") for m in MODELS]
+        for key, ext in (("weights", "pt"), ("specs", "json"))
+    }
+    return {**splits, **models}

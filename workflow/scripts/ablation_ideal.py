@@ -1,0 +1,41 @@
+"""Snakemake script (rule ablation_ideal): every trained model of one data set against the ideal denoisers of its
+training images (diffsched.ideal_gap; arXiv 2606.20416, Sun et al. 2025), conditioned and noise-blind, on held-out
+noisy images at each sigma of a log-spaced grid. The oracles are computed once for all the data set's models."""
+
+import torch
+
+from diffsched import data, denoisers, ideal_gap, precond, probe, provenance, spectrum, sweep, tables, trained
+
+COLUMNS = ["dataset", "model", "time_embedding", "oracle", "matching", "sigma", "gap", "gap_se", "mse", "mse_se",
+           "oracle_mse", "oracle_mse_se", "n_images", "n_oracle", "train_steps", "precond", "source", "held_out"]
+
+
+def main(sm) -> None:
+    torch.set_num_threads(sm.threads)
+    ideal, name = sm.params.ideal, sm.wildcards.dataset
+    train, _, meta = data.load(sm.input.train)
+    test = data.load(sm.input.test)[0] if sm.input.get("test") else None
+    pool, held, where = ideal_gap.held_out(train, test, ideal["images"])
+    points = pool[data.subset(len(pool), ideal["oracle_images"])]
+    oracles = {"conditioned": denoisers.EmpiricalDenoiser.fit(points),
+               "blind": denoisers.BlindEmpiricalDenoiser.fit(points, precond=precond.get(sm.params.precond))}
+    device = trained.device(sm.params.device)
+    models = {m: trained.load(w, s, device) for m, w, s in zip(sm.params.models, sm.input.weights, sm.input.specs)}
+    specs = {m: trained.load_spec(s) for m, s in zip(sm.params.models, sm.input.specs)}
+    sigmas = probe.sigma_grid(ideal["sigma_min"], ideal["sigma_max"], ideal["sigma_points"])
+    clean = torch.from_numpy(spectrum.scale(held))
+    table = ideal_gap.compare(models, oracles, clean, sigmas, sweep.generator(sm.params.seed, name, "ideal"),
+                              ideal["batch"])
+    embedding = {m: spec["kwargs"].get("time_embedding", True) for m, spec in specs.items()}
+    table = table.assign(
+        dataset=name, time_embedding=table["model"].map(embedding),
+        matching=table["oracle"] == table["model"].map(embedding).map(ideal_gap.matching),
+        train_steps=table["model"].map({m: spec["steps"] for m, spec in specs.items()}), n_oracle=len(points),
+        precond=sm.params.precond, source=f"{meta['label']}, {meta['resolution']}x{meta['resolution']}", held_out=where)
+    table = tables.write_csv(table[COLUMNS], sm.output[0])
+    print(table.pivot_table(index="sigma", columns=["model", "oracle"], values="gap").to_string())
+
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with provenance.job(sm):
+    main(sm)
