@@ -155,6 +155,7 @@ def scores_and_features(sets: dict, reference, metrics=METRICS, *, reference_key
 _NAMES = {torch_fidelity.KEY_METRIC_FID: "fid", torch_fidelity.KEY_METRIC_KID_MEAN: "kid_mean",
           torch_fidelity.KEY_METRIC_KID_STD: "kid_std", torch_fidelity.KEY_METRIC_PRECISION: "precision",
           torch_fidelity.KEY_METRIC_RECALL: "recall", torch_fidelity.KEY_METRIC_F_SCORE: "f_score"}
+SCORES = tuple(_NAMES.values())  # the score columns a scoring pass can return, in table order
 
 
 def _metrics_of_features(metrics, generated: dict, real: dict, real_stats: dict | None, layer: str,

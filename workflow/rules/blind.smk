@@ -1,6 +1,20 @@
 # Noise-blind vs conditioned sampling on the Gaussian model of each data set (diffsched.blind_study; Sun et al.
 # 2025, arXiv 2606.20416): one job per data set over its resolutions, then one table and two figures.
 BL = config["blind"]
+STUDY = {  # the study's settings, the same for every data set
+    k: BL[k]
+    for k in (
+        "resolutions",
+        "samples",
+        "replicates",
+        "sigma_min",
+        "sigma_max",
+        "rho",
+        "init",
+        "samplers",
+        "trajectory",
+    )
+}
 
 
 rule blind_study:
@@ -21,7 +35,7 @@ rule blind_study:
     resources:
         **job_resources("blind_study"),
     params:
-        blind=BL,
+        blind=STUDY,
         seed=config["seed"],
     script:
         "../scripts/blind_study.py"
@@ -49,7 +63,7 @@ rule blind_outputs:
     resources:
         **job_resources("blind_outputs"),
     params:
-        blind=BL,
+        blind={"datasets": BL["datasets"], **STUDY},  # datasets: the report caption
         seed=config["seed"],
     script:
         "../scripts/blind_outputs.py"

@@ -223,30 +223,52 @@ def sweep_network(w):
 
 
 def sweep_cells(first_only=False):
-    """Sample files of every sweep cell (seeds: diffsched.sweep.cell_seeds); first_only: the first data set,
-    solver and seed only (the sample grids).
+    """Every sweep cell as {dataset, denoiser, solver, nfe, seed} (seeds: diffsched.sweep.cell_seeds); first_only:
+    the first data set, solver and seed only (the sample grids). Rules list a cell's samples with cell_path and
+    pass the cells themselves as params, so scripts read a cell's identity from the same list, never from a path.
     """
     sw = config["sweep"]
     pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
-    paths = []
-    for dataset, denoiser in sweep.pairs(sw):
-        if first_only and dataset != sw["datasets"][0]:
-            continue
-        paths += expand(
-            R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
-            dataset=dataset,
-            denoiser=denoiser,
-            solver=pick(sw["solvers"]),
-            nfe=sw["nfe"],
-            seed=pick(sweep.cell_seeds(sw, denoiser)),
-        )
-    return paths
+    return [
+        {
+            "dataset": dataset,
+            "denoiser": denoiser,
+            "solver": solver,
+            "nfe": nfe,
+            "seed": seed,
+        }
+        for dataset, denoiser in sweep.pairs(sw)
+        if not first_only or dataset == sw["datasets"][0]
+        for solver in pick(sw["solvers"])
+        for nfe in sw["nfe"]
+        for seed in pick(sweep.cell_seeds(sw, denoiser))
+    ]
+
+
+def cell_path(cell):
+    """The sample file of a sweep cell (rule sweep_samples)."""
+    return R(
+        "sweep",
+        cell["dataset"],
+        cell["denoiser"],
+        cell["solver"],
+        f"nfe{cell['nfe']}",
+        f"seed{cell['seed']}.npz",
+    )
 
 
 def denoiser_cells(w):
     """The sweep cells of one data set and denoiser (scored together: one Inception warm-up per denoiser)."""
-    folder = R("sweep", w.dataset, w.denoiser) + os.sep
-    return [p for p in sweep_cells() if p.startswith(folder)]
+    return [
+        c
+        for c in sweep_cells()
+        if (c["dataset"], c["denoiser"]) == (w.dataset, w.denoiser)
+    ]
+
+
+def denoiser_samples(w):
+    """The sample files of denoiser_cells(w), in its order."""
+    return [cell_path(c) for c in denoiser_cells(w)]
 
 
 def sweep_reference(w):

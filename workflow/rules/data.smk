@@ -15,8 +15,9 @@ rule data_cifar10:
         **job_resources("data_cifar10"),
     params:
         settings=lambda w: config["data"]["datasets"][w.name],
-        data=config["data"],
+        data={k: config["data"][k] for k in ("source", "root", "limit")},
         download_dir=R("downloads"),
+        folder=R("data/{name}"),
     script:
         "../scripts/prepare_data.py"
 
@@ -36,8 +37,9 @@ rule data_celeba:
         **job_resources("data_celeba"),
     params:
         settings=lambda w: config["data"]["datasets"][w.name],
-        data=config["data"],
+        data={k: config["data"][k] for k in ("source", "root", "limit")},
         download_dir=R("downloads"),
+        folder=R("data/{name}"),
     script:
         "../scripts/prepare_data.py"
 

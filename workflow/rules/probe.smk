@@ -55,7 +55,17 @@ rule probe_outputs:
     resources:
         **job_resources("probe_outputs"),
     params:
-        probe=PR,
+        probe={  # also read by the report captions (workflow/report/probe_*.rst)
+            k: PR[k]
+            for k in (
+                "datasets",
+                "test_images",
+                "steps",
+                "batch",
+                "sigma_points",
+                "bayes_images",
+            )
+        },
         ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:

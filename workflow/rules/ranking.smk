@@ -15,15 +15,17 @@ rule ranking_table:
     params:
         strategies=config["strategies"],
         solvers=config["solvers"],
-        ranking=config["ranking"],
+        ranking={
+            k: config["ranking"][k] for k in ("nfe", "sigma_min", "sigma_max", "init")
+        },
     script:
         "../scripts/ranking_table.py"
 
 
 rule ranking_outputs:
     input:
-        tables=expand(R("ranking/{name}/kl_table.csv"), name=RANKED),
-        spectra=expand(R("spectrum/{name}.npz"), name=RANKED),
+        tables=[R("ranking", name, "kl_table.csv") for name in RANKED],
+        spectra=[R("spectrum", f"{name}.npz") for name in RANKED],
     output:
         spectra_pdf=F("data/spectra.pdf"),
         spectra_png=report(
@@ -43,8 +45,9 @@ rule ranking_outputs:
             category="Data spectra and KL choices",
         ),
         picks_md=F("data/kl_picks.md"),
-        tables=expand(F("data/kl_table_{name}.{ext}"), name=RANKED, ext=("csv", "md")),
-        grids=expand(F("data/chosen_grids_{name}.json"), name=RANKED),
+        tables_csv=[F("data", f"kl_table_{name}.csv") for name in RANKED],
+        tables_md=[F("data", f"kl_table_{name}.md") for name in RANKED],
+        grids=[F("data", f"chosen_grids_{name}.json") for name in RANKED],
     log:
         R("logs/ranking/outputs.log"),
     benchmark:
@@ -54,8 +57,11 @@ rule ranking_outputs:
     resources:
         **job_resources("ranking_outputs"),
     params:
-        names=RANKED,
-        ranking=config["ranking"],
+        names=RANKED,  # the order of every input and output list above
+        ranking={
+            k: config["ranking"][k]
+            for k in ("nfe", "sigma_min", "sigma_max", "init", "gamma_star_nfe")
+        },
         solvers=config["solvers"],
     script:
         "../scripts/ranking_outputs.py"

@@ -1,6 +1,7 @@
 # The low-NFE sweep with exact-score oracles and trained networks (workflow/rules/ablation.smk): samples per
 # cell, their metrics, then tables and figures.
 SW = config["sweep"]
+GRID_CELLS = sweep_cells(first_only=True)  # the cells the sample-grid figure shows
 
 
 rule sweep_samples:
@@ -40,7 +41,7 @@ rule sweep_samples:
 
 rule sweep_metrics:
     input:
-        samples=denoiser_cells,
+        samples=denoiser_samples,
         reference=sweep_reference,
     output:
         table=R("sweep/{dataset}/{denoiser}/metrics.csv"),
@@ -58,6 +59,7 @@ rule sweep_metrics:
         **job_resources("sweep_metrics"),
         gpu=config["training"]["gpu"],
     params:
+        cells=denoiser_cells,
         metrics=SW["metrics"],
         cache=R("cache"),
     script:
@@ -94,7 +96,7 @@ rule sweep_outputs:
         metrics=[R("sweep", d, n, "metrics.csv") for d, n in sweep.pairs(SW)],
         bootstrap=[R("sweep", d, n, "bootstrap.csv") for d, n in sweep.pairs(SW)],
         scores=[R("sweep", d, n, "bootstrap_scores.csv") for d, n in sweep.pairs(SW)],
-        samples=sweep_cells(first_only=True),
+        samples=[cell_path(c) for c in GRID_CELLS],
     output:
         table_csv=report(
             F("sweep/sweep_table.csv"),
@@ -145,9 +147,26 @@ rule sweep_outputs:
     resources:
         **job_resources("sweep_outputs"),
     params:
-        sweep=SW,
-        ranking=config["ranking"],
-        training=config["training"],
+        grid_cells=GRID_CELLS,
+        sweep={
+            k: SW[k]
+            for k in (
+                "datasets",
+                "gaussian_datasets",
+                "denoisers",
+                "networks",
+                "solvers",
+                "nfe",
+                "seeds",
+                "every_seed",
+                "samples",
+                "reference",
+                "bootstrap_replicates",
+                "grid_images",
+            )
+        },
+        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
+        training={k: config["training"][k] for k in ("steps", "batch_size", "precond")},
         seed=config["seed"],
     script:
         "../scripts/sweep_outputs.py"

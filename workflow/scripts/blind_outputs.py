@@ -3,8 +3,8 @@ sets (diffsched.blind_study)."""
 
 import pandas as pd
 
-from diffsched import plots, provenance
-from diffsched.atomic import atomic_path, write_text
+from diffsched import plots, provenance, tables
+from diffsched.atomic import write_text
 
 ARMS = ("conditioned", "blind", "difference")
 
@@ -33,8 +33,7 @@ def main(sm) -> None:
     what = ("Conditioned vs noise-blind Bayes-optimal denoiser of each data set's Gaussian model (Sun et al. 2025; "
             "arXiv 2606.20416), same sampler, starts and noise: W2^2 per dimension and mean KL of the per-direction "
             "sample variances against the eigenvalues, 90% intervals; verdict from blind - conditioned")
-    with atomic_path(sm.output.csv) as tmp:
-        table.to_csv(tmp, index=False)
+    tables.write_csv(table, sm.output.csv)
     write_text(sm.output.md, markdown(table, provenance.caption(what, **facts)) + "\n")
     plots.blind_gap_vs_d(table, sm.output.gap_d[0], provenance.caption(
         "Blind - conditioned W2^2 per dimension against d (log-log; |difference|, hollow where negative, bars "

@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from diffsched import blind_study, provenance, schedules, solvers, spectrum, sweep
-from diffsched.atomic import atomic_path
+from diffsched import blind_study, provenance, schedules, solvers, spectrum, sweep, tables
 
 
 def main(sm) -> None:
@@ -14,7 +13,7 @@ def main(sm) -> None:
     b, seed, name = sm.params.blind, sm.params.seed, sm.wildcards.dataset
     full = spectrum.load(sm.input[0])
     top = round((full.mean.size / 3) ** 0.5)
-    tables, gaps = [], []
+    measured, gaps = [], []
     grids = pd.DataFrame([{"sampler": label, "solver": s["solver"], "steps": s["steps"], "nfe": solvers.nfe(
         s["solver"], schedules.get("edm", s["steps"], b["sigma_min"], b["sigma_max"], rho=b["rho"]))}
         for label, s in b["samplers"].items()])
@@ -32,13 +31,12 @@ def main(sm) -> None:
                            f"{top}x{top} pooled to {resolution}x{resolution}",
                  "resolution": resolution, "dimension": spec.mean.size, "n": b["samples"], "seed": seed}
         table = blind_study.measures(samples, spec.eigenvalues, b["replicates"], rng)
-        tables.append(table.merge(grids, on="sampler").assign(**facts))
+        measured.append(table.merge(grids, on="sampler").assign(**facts))
         gaps.append(blind_study.gap_by_sigma(gap, b["replicates"], rng).assign(sampler=b["trajectory"], **facts))
-        print(tables[-1][["dimension", "sampler", "measure", "conditioned", "blind", "difference", "verdict"]]
+        print(measured[-1][["dimension", "sampler", "measure", "conditioned", "blind", "difference", "verdict"]]
               .to_string(index=False), flush=True)
-    for path, frames in ((sm.output.table, tables), (sm.output.gap, gaps)):
-        with atomic_path(path) as tmp:
-            pd.concat(frames, ignore_index=True).to_csv(tmp, index=False)
+    for path, frames in ((sm.output.table, measured), (sm.output.gap, gaps)):
+        tables.write_csv(pd.concat(frames, ignore_index=True), path)
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -1,19 +1,17 @@
 """Snakemake script (rules data_cifar10, data_celeba): write the canonical arrays of one data set."""
 
-from pathlib import Path
-
 from diffsched import data, provenance
 
 
-def main(settings: dict, cfg: dict, download_dir: str, out_train: str) -> dict:
+def main(settings: dict, cfg: dict, download_dir: str, folder: str) -> dict:
     source = data.resolve(settings["dataset"], cfg["source"], root=cfg["root"], path=settings["path"],
                           download_dir=download_dir)
     print(f"source: {source.label} ({source.path})")
-    for split, path in data.prepare(source, Path(out_train).parent, settings["resolution"], cfg["limit"]).items():
+    for split, path in data.prepare(source, folder, settings["resolution"], cfg["limit"]).items():
         print(f"{split}: {data.load(path)[0].shape} -> {path}")
     return {str(source.path): f"{source.algorithm}:{source.checksum}"}
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with provenance.job(sm) as extra:
-    extra["sources"] = main(sm.params.settings, sm.params.data, sm.params.download_dir, sm.output.train)
+    extra["sources"] = main(sm.params.settings, sm.params.data, sm.params.download_dir, sm.params.folder)

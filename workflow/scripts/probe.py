@@ -4,8 +4,7 @@ Gaussian model on held-out images, per sigma."""
 
 import torch
 
-from diffsched import data, denoisers, probe, provenance, spectrum, sweep
-from diffsched.atomic import atomic_path
+from diffsched import data, denoisers, probe, provenance, spectrum, sweep, tables
 
 
 def split(sm, count: int):
@@ -33,9 +32,7 @@ def main(sm) -> None:
     resolution = meta["resolution"]
     facts = {"dataset": name, "source": f"{meta['label']}, {resolution}x{resolution}", "held_out": held_out,
              "n_train": len(train), "m2": m2, "steps": p["steps"], "batch": p["batch"], "seed": seed}
-    table = table.assign(**facts)[list(facts) + list(table.columns)]
-    with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, index=False)
+    table = tables.write_csv(table.assign(**facts)[list(facts) + list(table.columns)], sm.output[0])
     print(table.pivot(index="sigma", columns="estimator", values="rms_log_error").to_string())
 
 

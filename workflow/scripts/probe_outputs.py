@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from diffsched import plots, provenance
-from diffsched.atomic import atomic_path, write_text
+from diffsched import plots, provenance, tables
+from diffsched.atomic import write_text
 
 
 def markdown(table: pd.DataFrame, caption: str) -> str:
@@ -35,8 +35,7 @@ def main(sm) -> None:
             "sigma "
             "under the data's Gaussian model (the floor for Gaussian data), against the "
             "high-dimension prediction 1/sqrt(2d) (Sun et al. 2025)")
-    with atomic_path(sm.output.csv) as tmp:
-        table.to_csv(tmp, index=False)
+    tables.write_csv(table, sm.output.csv)
     write_text(sm.output.md, markdown(table, provenance.caption(what, **facts)) + "\n")
     plots.noise_level(table, sm.output.pdf, provenance.caption(what, **facts))
 

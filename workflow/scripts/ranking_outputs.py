@@ -4,8 +4,8 @@ strategy the KL picks at each NFE, and the chosen grids exported for diffusers /
 import numpy as np
 import pandas as pd
 
-from diffsched import export, optimise, plots, provenance, ranking, spectrum, store
-from diffsched.atomic import atomic_path, write_text
+from diffsched import export, optimise, plots, provenance, ranking, spectrum, store, tables
+from diffsched.atomic import write_text
 
 
 def picks(table: pd.DataFrame) -> pd.DataFrame:
@@ -25,8 +25,8 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
 
 def main(sm) -> None:
     r, names = sm.params.ranking, sm.params.names
-    tables = {name: pd.read_csv(path) for name, path in zip(names, sm.input.tables)}
-    specs = {name: spectrum.load(path, vectors=False) for name, path in zip(names, sm.input.spectra)}
+    kl = {name: pd.read_csv(path) for name, path in zip(names, sm.input.tables, strict=True)}
+    specs = {name: spectrum.load(path, vectors=False) for name, path in zip(names, sm.input.spectra, strict=True)}
     labels = {n: f"{s.meta['label']}, {s.meta['resolution']}x{s.meta['resolution']}" for n, s in specs.items()}
     facts = dict(source="; ".join(f"{labels[n]} ({specs[n].n_samples} train images)" for n in names),
                  samples="none (exact Gaussian KL from the data covariance)", nfe=", ".join(map(str, r["nfe"])),
@@ -39,20 +39,17 @@ def main(sm) -> None:
                       f"Covariance spectra of the data (pixels in [-1, 1]), eigenvalues floored at 8-bit "
                       f"quantisation noise; dashed: gamma*^2 for euler at n = {r['gamma_star_nfe']}",
                       **{**facts, "nfe": r["gamma_star_nfe"]}))
-    plots.solvers({labels[n]: tables[n] for n in names}, sm.output.kl_pdf, provenance.caption(
+    plots.solvers({labels[n]: kl[n] for n in names}, sm.output.kl_pdf, provenance.caption(
         "Exact Gaussian KL against NFE for each strategy and solver, from each data set's covariance",
         solver=", ".join(sm.params.solvers), **facts))
 
-    for name, md_path, csv_path in zip(names, sm.output.tables[1::2], sm.output.tables[0::2]):
+    for name, csv_path, md_path in zip(names, sm.output.tables_csv, sm.output.tables_md, strict=True):
         caption = provenance.caption(f"Exact KL(source || output) per strategy and NFE, {labels[name]}",
                                      **{**facts, "source": f"{labels[name]} ({specs[name].n_samples} train images)"})
-        with atomic_path(csv_path) as tmp:
-            tables[name].to_csv(tmp, index=False)
-        write_text(md_path, ranking.to_markdown(tables[name], caption) + "\n")
+        tables.write_csv(kl[name], csv_path)
+        write_text(md_path, ranking.to_markdown(kl[name], caption) + "\n")
 
-    chosen = picks(pd.concat(tables.values(), ignore_index=True))
-    with atomic_path(sm.output.picks_csv) as tmp:
-        chosen.to_csv(tmp, index=False)
+    chosen = tables.write_csv(picks(pd.concat(kl.values(), ignore_index=True)), sm.output.picks_csv)
     wide = chosen.pivot_table(index=["dataset", "solver"], columns="nfe_budget", values="picked", aggfunc="first")
     lines = [provenance.caption("The strategy with the lowest exact KL at each NFE (finite-N optimum excluded)",
                                 **facts), "", "| data set | solver | " + " | ".join(f"NFE {c}" for c in wide.columns)
@@ -60,7 +57,7 @@ def main(sm) -> None:
     lines += [f"| {d} | {s} | " + " | ".join(row) + " |" for (d, s), row in wide.iterrows()]
     write_text(sm.output.picks_md, "\n".join(lines) + "\n")
 
-    for name, path in zip(names, sm.output.grids):
+    for name, path in zip(names, sm.output.grids, strict=True):
         mine = chosen[chosen["dataset"] == name]
         records = {f"{row.solver}/nfe{row.nfe_budget}": export.grid_record(
             [float(v) for v in row.sigmas.split()], dataset=name, source=labels[name], solver=row.solver,

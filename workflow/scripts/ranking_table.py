@@ -1,7 +1,6 @@
 """Snakemake script (rule ranking_table): exact KL of every strategy, solver and NFE for one data spectrum."""
 
-from diffsched import provenance, ranking, spectrum
-from diffsched.atomic import atomic_path
+from diffsched import provenance, ranking, spectrum, tables
 
 
 def main(path: str, name: str, strategies: dict, solvers: list, r: dict, out: str) -> None:
@@ -12,8 +11,7 @@ def main(path: str, name: str, strategies: dict, solvers: list, r: dict, out: st
     table.insert(0, "dataset", name)
     table.insert(1, "source", spec.meta["label"])
     table.insert(2, "images", spec.n_samples)
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False)
+    tables.write_csv(table, out)
     print(f"{name}: {len(table)} rows")
 
 

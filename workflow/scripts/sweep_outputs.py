@@ -4,17 +4,16 @@ the bootstrap table and figures of every criterion against FID, and the sample g
 import numpy as np
 import pandas as pd
 
-from diffsched import bootstrap, gaussian, plots, provenance, sweep, tables
-from diffsched.atomic import atomic_path, write_text
+from diffsched import bootstrap, gaussian, metrics, plots, provenance, sweep, tables
+from diffsched.atomic import write_text
 
 CRITERIA = [f"crit_{c}" for c in gaussian.CRITERIA]
-COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", *CRITERIA, "fid",
-           "kid_mean", "kid_std", "precision", "recall", "n_samples", "n_reference", "reference", "prc_features",
-           "weights_sha256"]
+COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", *CRITERIA,
+           *metrics.SCORES, "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
 
 
 def main(sm) -> None:
-    sw, r, t = sm.params.sweep, sm.params.ranking, sm.params.training
+    sw, r, t, first = sm.params.sweep, sm.params.ranking, sm.params.training, sm.params.grid_cells[0]
     trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]
@@ -27,8 +26,7 @@ def main(sm) -> None:
                  seeds="; ".join(f"{d}: {', '.join(map(str, sweep.cell_seeds(sw, d)))}"
                                  for d in sw["denoisers"] + sw["networks"]),
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
-    with atomic_path(sm.output.table_csv) as tmp:
-        table.to_csv(tmp, index=False)
+    tables.write_csv(table, sm.output.table_csv)
     shown = table.drop(columns=["reference", "prc_features", "weights_sha256"])
     write_text(sm.output.table_md, tables.markdown(shown, provenance.caption(
         "Low-NFE sweep with exact-score oracles: exact Gaussian KL of each grid and the measured sample quality",
@@ -36,8 +34,7 @@ def main(sm) -> None:
 
     ranks = sweep.rank_correlation(table)
     spread = sweep.seed_spread(table)
-    with atomic_path(sm.output.rank_csv) as tmp:
-        ranks.to_csv(tmp, index=False)
+    tables.write_csv(ranks, sm.output.rank_csv)
     gap = spread.merge(ranks, on=["dataset", "denoiser", "solver", "nfe_budget"])
     agree = []
     for _, row in ranks.iterrows():
@@ -77,15 +74,14 @@ def main(sm) -> None:
         "Spearman rank correlation of each criterion with FID across strategies, with its interval",
         **facts, **resampled))
 
-    panels = {}
-    for path in sm.input.samples:
-        cell = np.load(path)
-        denoiser, nfe = path.split("/")[-4], int(path.split("/")[-2].removeprefix("nfe"))
-        for label in cell["strategies"]:
-            panels[(f"{denoiser}\nNFE {nfe}", str(label))] = cell[f"images_{label}"][: sw["grid_images"]]
+    panels, keep = {}, sw["grid_images"]
+    for cell, path in zip(sm.params.grid_cells, sm.input.samples, strict=True):  # the rule lists both in one order
+        arrays = np.load(path)
+        for label in arrays["strategies"]:
+            panels[(f"{cell['denoiser']}\nNFE {cell['nfe']}", str(label))] = arrays[f"images_{label}"][:keep]
     plots.sample_grid(panels, sm.output.grid_pdf, provenance.caption(
         f"First {sw['grid_images']} samples of each strategy (rows) at each denoiser and NFE (columns), same start "
-        f"noise; solver {sw['solvers'][0]}, seed {sw['seeds'][0]}", **facts))
+        f"noise; solver {first['solver']}, seed {first['seed']}", **facts))
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
