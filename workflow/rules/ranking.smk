@@ -15,6 +15,7 @@ rule ranking_table:
     params:
         strategies=config["strategies"],
         solvers=config["solvers"],
+        criteria=config["criteria"],
         ranking=config["ranking"],
     script:
         "../scripts/ranking_table.py"
