@@ -171,10 +171,46 @@ def test_noise_level_only_where_the_noise_dominates():
     assert far.row()["verdict"] == REFUTED  # 3 of 5 cells off by more than a factor 2
 
 
+def mc_rows(solver, z_mean, z_cov, samples=1000):
+    """One Monte Carlo cell (d = 2): mean entries with z ``z_mean``, covariance entries (upper triangle) ``z_cov``."""
+    cell = {"solver": solver, "init": "exact", "strategy": "edm", "steps": 3, "samples": samples}
+    return ([cell | {"moment": "mean", "entry": str(i), "z": z} for i, z in enumerate(z_mean)]
+            + [cell | {"moment": "covariance", "entry": e, "z": z} for e, z in zip(("0,0", "0,1", "1,1"), z_cov)])
+
+
+def test_closed_form_output_takes_the_largest_z_per_cell():
+    ok = mc_rows("euler", [0.3, -1.2], [2.0, -4.4, 0.1]) + mc_rows("heun", [-0.5, 0.2], [1.0, 0.0, -3.9])
+    c = claims.closed_form_output(pd.DataFrame(ok), artefact="mc.csv")
+    assert c.row()["verdict"] == REPRODUCED and list(c.cells["value"]) == [4.4, 3.9]
+    assert c.row()["measured"] == ("largest |z|: worst 4.4 (euler, start exact, edm, n = 3); "
+                                   "best 3.9 (heun, start exact, edm, n = 3)")
+    assert c.scale.startswith("d = 2; 1000 samples per cell; 10 z-scores")
+    # |z| = 4.6 is unresolved (above 4.5, not above 10); above 10 in two of three cells refutes
+    unsure = pd.DataFrame(ok + mc_rows("dpm", [4.6, 0], [0, 0, 0]))
+    assert claims.closed_form_output(unsure).row()["verdict"] == UNRESOLVED
+    bad = ok[:5] + mc_rows("dpm", [12.0, 0], [0, 0, 0]) + mc_rows("ipndm", [0, 0], [0, -30.0, 0])
+    assert claims.closed_form_output(pd.DataFrame(bad)).row()["verdict"] == REFUTED
+
+
+def one_row(lam, n, ratio, gamma_ratio):
+    return {"eigenvalue": lam, "steps": n, "kl_ratio": ratio, "max_grid_difference": 1e-8,
+            "gamma_star": gamma_ratio * math.sqrt(lam), "gamma_star_ratio": gamma_ratio}
+
+
+def test_tangent_one_eigenvalue_checks_the_kl_ratio_and_gamma_star():
+    rows = [one_row(0.37, 2, 1.0, float("nan")), one_row(0.37, 6, 1 + 5e-7, 1 - 2e-4), one_row(5.0, 6, 1.0, 1.0)]
+    c = claims.tangent_one_eigenvalue(pd.DataFrame(rows))
+    assert len(c.cells) == 5 and c.row()["verdict"] == REPRODUCED  # n = 2: no gamma* cell
+    loose = rows[:2] + [one_row(5.0, 6, 1 + 1e-4, 1.0)]  # 1e-4 > 1e-6 but below 1%: unresolved
+    assert claims.tangent_one_eigenvalue(pd.DataFrame(loose)).row()["verdict"] == UNRESOLVED
+    beaten = [one_row(0.37, 6, 1.05, 1.3), one_row(5.0, 6, 1.02, 1.0)]  # the optimum beats the tangent law by 2-5%
+    assert claims.tangent_one_eigenvalue(pd.DataFrame(beaten)).row()["verdict"] == REFUTED
+
+
 def test_claims_table_rows():
-    absent = claims.not_in_pipeline("x", "paper", "checked by a test")
+    absent = claims.Claim("x", "paper", "rule", claims._cells([]), "-", "-")
     row = absent.row()
-    assert (row["verdict"], row["measured"], row["cells"]) == (UNRESOLVED, "checked by a test", "none")
+    assert (row["verdict"], row["measured"], row["cells"]) == (UNRESOLVED, "not measured", "none")
     table = claims.table([absent])
     assert list(table.columns) == ["claim", "source", "measured", "scale", "cells", "verdict", "cell rule",
                                    "artefact"]
@@ -189,12 +225,16 @@ def test_collect_lists_every_claim_once_with_its_artefact():
     abl = pd.DataFrame([ablation_row("ancestral", True, 0.1, 0.001), ablation_row("ancestral", False, 0.1, 0.001)])
     probe = pd.DataFrame([{"dataset": "a", "sigma": 1.0, "estimator": "norm", "rms_log_error": 0.013, "m2": 0.25,
                            "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}])
-    paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "sweep", "blind", "ablation", "probe")}
-    found = claims.collect(em, sweep, star, boot, blind, abl, probe, paths, {"s": "S"}, ["euler_ancestral"],
+    mc = pd.DataFrame(mc_rows("euler", [0.1, 0.2], [0.3, 0.4, 0.5]))
+    one = pd.DataFrame([one_row(0.37, 3, 1.0, 1.0)])
+    paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "monte_carlo", "one_eigenvalue", "sweep", "blind",
+                                     "ablation", "probe")}
+    found = claims.collect(em, sweep, star, mc, one, boot, blind, abl, probe, paths, {"s": "S"}, ["euler_ancestral"],
                            ["ancestral"])
     table = claims.table(found)
     assert len(table) == 10 and table["claim"].is_unique
-    assert list(table["verdict"]) == [UNRESOLVED, REPRODUCED, UNRESOLVED, REPRODUCED, REPRODUCED, REPRODUCED,
+    assert list(table["verdict"]) == [REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED,
                                       REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic cells
-    assert list(table["artefact"]) == ["-", "em_ratio.csv", "-", "gamma.csv", "sweep.csv", "blind.csv",
-                                       "ablation.csv", "blind.csv", "ablation.csv", "probe.csv"]
+    assert list(table["artefact"]) == ["monte_carlo.csv", "em_ratio.csv", "one_eigenvalue.csv", "gamma.csv",
+                                       "sweep.csv", "blind.csv", "ablation.csv", "blind.csv", "ablation.csv",
+                                       "probe.csv"]

@@ -36,6 +36,7 @@ def expected_outputs(tmp):
     figures = ["kl_vs_steps", "em_ratio", "gamma", "grids", "rho_sweep", "solvers"]
     paths = [f"gaussian/{f}.{e}" for f in figures for e in ("pdf", "png")]
     paths += [f"gaussian/kl_table_{s}.{e}" for s in ("lowdim", "powerlaw") for e in ("csv", "md")]
+    paths += [f"gaussian/{c}.{e}" for c in ("monte_carlo", "one_eigenvalue") for e in ("csv", "md")]
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
@@ -138,9 +139,12 @@ def test_data_ranking_floor_and_sources(smoke_run):
     for name, label in [("cifar10", "CIFAR-10 (JPEG q75 copy)"), ("celeba32", "CelebA 10k subset (JPEG q75 copy)")]:
         table = pd.read_csv(smoke_run / f"figures/data/kl_table_{name}.csv")
         assert set(table["source"]) == {label}
-        for _, block in table.groupby(["solver", "nfe_budget"]):
-            floor = block[block["schedule"] == "kl_optimal"]["kl_forward"].item()
-            assert (block["kl_forward"] >= floor * (1 - 1e-12)).all() and block["best"].any()
+        assert set(table["criterion"]) == {"kl", "kl_reverse", "kl_smoothed", "kl_sigma_min", "w2"}
+        for _, block in table.groupby(["criterion", "solver", "nfe_budget"]):  # each criterion's own floor
+            floors = block["schedule"] == "kl_optimal"
+            assert (block[~floors]["value"] >= block[floors]["value"].min() * (1 - 1e-12)).all() and block["best"].any()
+    picks = pd.read_csv(smoke_run / "figures/data/kl_picks.csv")
+    assert len(picks) == len(picks.drop_duplicates(["dataset", "criterion", "solver", "nfe_budget"]))
 
 
 def test_second_run_has_nothing_to_do(smoke_run):
@@ -166,6 +170,9 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
     ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
     ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
     ("sweep:\n  every_seed: [gausian]\n", "sweep.every_seed names ['gausian']"),
+    ("gaussian:\n  monte_carlo: {strategies: [edn]}\n", "gaussian.monte_carlo.strategies names ['edn']"),
+    ("gaussian:\n  monte_carlo: {mean: [0.0]}\n", "mean has 1 entries, eigenvalues 3"),
+    ("criteria: [w2]\n", "criteria"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     bad = tmp_path / "bad.yaml"

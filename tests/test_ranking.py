@@ -51,7 +51,7 @@ def test_grid_column_reproduces_the_kl(table):
 
 def test_markdown_has_one_block_per_solver(table):
     md = ranking.to_markdown(table, "caption line")
-    assert md.startswith("caption line") and md.count("**solver:") == 2
+    assert md.startswith("caption line") and md.count("**criterion: kl, solver:") == 2
     assert md.strip().splitlines()[-1].startswith("| kl_optimal |")
 
 
@@ -62,5 +62,25 @@ def test_bad_strategy_is_named():
 
 def test_mark_best_handles_ties():
     t = pd.DataFrame({"strategy": ["a", "b", "c"], "schedule": ["edm", "logsnr", "kl_optimal"],
-                      "solver": "heun", "nfe_budget": 3, "kl_forward": [1.0, 1.0, 0.5]})
+                      "criterion": "kl", "solver": "heun", "nfe_budget": 3, "value": [1.0, 1.0, 0.5]})
     assert list(ranking.mark_best(t)["best"]) == [True, True, False]
+
+
+def test_every_criterion_picks_by_its_own_value(table):
+    both = ranking.kl_table(LAM, STRATEGIES, [3, 4, 6], ["euler", "heun"], criteria=("kl", "w2"))
+    pd.testing.assert_frame_equal(both[both["criterion"] == "kl"].reset_index(drop=True), table)  # kl unchanged
+    w2 = both[both["criterion"] == "w2"]
+    for row in w2.itertuples():  # value: the W2 of the grid the row lists, closed form sum (sqrt v - sqrt t)^2
+        grid = np.array([float(v) for v in row.sigmas.split()])
+        log_v, _ = gaussian.output_moments(LAM, grid, row.solver)
+        assert row.value == pytest.approx(np.sum((np.exp(log_v / 2) - np.sqrt(LAM)) ** 2), rel=1e-4)
+    for _, block in w2.groupby(["solver", "nfe_budget"]):
+        floor = block[block["strategy"] == "kl_optimal"]["value"].item()
+        assert (block["value"] >= floor * (1 - 1e-12)).all()
+        assert block[block["best"]]["value"].min() == block[block["strategy"] != "kl_optimal"]["value"].min()
+    assert ranking.to_markdown(both, "c").count("**criterion: w2, solver:") == 2
+
+
+def test_unknown_criterion_is_refused():
+    with pytest.raises(ValueError, match="unknown criterion 'kld'"):
+        ranking.kl_table(LAM, STRATEGIES, [3], ["euler"], criteria=("kl", "kld"))

@@ -17,7 +17,7 @@ from statistics import NormalDist
 
 import pandas as pd
 
-from diffsched import bootstrap, sweep
+from diffsched import bootstrap, gaussian_study, sweep
 
 REPRODUCED, REFUTED, UNRESOLVED = "reproduced", "refuted", "not resolved at this scale"
 CLAIMED, OPPOSITE, OPEN = "claimed", "opposite", "unresolved"
@@ -45,7 +45,6 @@ class Claim:
     scale: str
     artefact: str
     quantity: str = ""  # what value/lo/hi measure
-    note: str = ""  # shown instead of the measurement when there are no cells
     signed: bool = True  # values are differences (shown with their sign)
 
     def row(self) -> dict:
@@ -91,7 +90,7 @@ def measured(claim: Claim) -> str:
     """The least and the most favourable cell: '<quantity>: worst <value> [lo, hi] (<where>); best ...'."""
     cells = claim.cells
     if not len(cells):
-        return claim.note or "not measured"
+        return "not measured"
     order = cells.sort_values("score", kind="stable")
     worst, best = order.iloc[0], order.iloc[-1]
 
@@ -167,10 +166,60 @@ def gamma_star(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], 
         scale=f"{spectra}; {n_gammas} log-spaced gammas; Euler, exact KL", artefact=artefact)
 
 
-def not_in_pipeline(claim: str, source: str, note: str) -> Claim:
-    """A claim the pipeline has no artefact for (checked elsewhere, e.g. by the tests): no cells."""
-    return Claim(claim=claim, source=source, cell_rule="no pipeline artefact", cells=_cells([]), scale="-",
-                 artefact="-", note=note)
+def _exact_cell(where: str, value: float, tolerance: float, far: float) -> dict:
+    """A cell of an exact (or z-scored) deviation ``value`` >= 0: claimed within ``tolerance``, opposite beyond
+    ``far``, else unresolved."""
+    state = CLAIMED if value <= tolerance else OPPOSITE if value > far else OPEN
+    return {"where": where, "value": value, "lo": value, "hi": value, "outcome": state, "score": -value}
+
+
+def closed_form_output(table: pd.DataFrame, threshold: float = 4.5, far: float = 10.0, artefact: str = "") -> Claim:
+    """The closed-form output mean and covariance equal the real sampler's: ``gaussian/monte_carlo.csv``
+    (:func:`diffsched.gaussian_study.monte_carlo`), one cell per solver, start, strategy and n, its largest |z| over
+    the mean and covariance entries. Claimed when below ``threshold`` (4.5: with ~150 z-scores the chance that
+    any exceeds it by sampling error alone is ~0.1%), opposite when above ``far``, else unresolved."""
+    worst = gaussian_study.max_deviation(table) if len(table) else pd.DataFrame()
+    rows = [_exact_cell(f"{r.solver}, start {r.init}, {r.strategy}, n = {r.steps}",
+                        max(float(r.max_abs_z_mean), float(r.max_abs_z_covariance)), threshold, far)
+            for r in worst.itertuples()]
+    d = int((table["moment"] == "mean").sum() / len(worst)) if len(table) else 0
+    return Claim(
+        claim="The closed-form Gaussian output (mean, covariance) equals the real sampler's output",
+        source=PAPERS["scheduling"],
+        cell_rule=(f"per solver, start, strategy and n (Monte Carlo): claimed when every |empirical - predicted| / "
+                   f"standard error of the output mean and covariance entries is below {threshold:g}, opposite when "
+                   f"one exceeds {far:g}"),
+        cells=_cells(rows), quantity="largest |z|", signed=False,
+        scale=(f"d = {d}; {', '.join(map(str, table['samples'].unique())) if len(table) else '-'} samples per cell; "
+               f"{len(table)} z-scores; solvers {', '.join(table['solver'].unique()) if len(table) else '-'}"),
+        artefact=artefact)
+
+
+def tangent_one_eigenvalue(table: pd.DataFrame, tolerance: float = 1e-6, gamma_tolerance: float = 1e-3,
+                           far: float = 0.01, artefact: str = "") -> Claim:
+    """For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid:
+    ``gaussian/one_eigenvalue.csv`` (:func:`diffsched.gaussian_study.one_eigenvalue`). Cells per eigenvalue and n:
+    |KL(tangent) / KL(finite-n optimum) - 1| (claimed within ``tolerance``) and, for n >= 3,
+    |gamma* / sqrt(lambda) - 1| (claimed within ``gamma_tolerance``, the 1-D search's precision); both opposite
+    beyond ``far``."""
+    rows = []
+    for r in table.itertuples():
+        where = f"lambda = {r.eigenvalue:g}, n = {r.steps}"
+        rows.append(_exact_cell(f"{where}, KL ratio (max grid difference {r.max_grid_difference:.2g})",
+                                abs(float(r.kl_ratio) - 1), tolerance, far))
+        if r.steps >= 3:
+            rows.append(_exact_cell(f"{where}, gamma* = {r.gamma_star:.4g}", abs(float(r.gamma_star_ratio) - 1),
+                                    gamma_tolerance, far))
+    lams = ", ".join(f"{v:g}" for v in table["eigenvalue"].unique()) if len(table) else "-"
+    steps = ", ".join(map(str, table["steps"].unique())) if len(table) else "-"
+    return Claim(
+        claim="For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid",
+        source=PAPERS["scheduling"],
+        cell_rule=(f"per eigenvalue and n (exact): claimed when |KL(tangent) / KL(finite-n optimum) - 1| <= "
+                   f"{tolerance:g}, and, for n >= 3, |gamma* / sqrt(lambda) - 1| <= {gamma_tolerance:g}; opposite "
+                   f"when either exceeds {far:g}"),
+        cells=_cells(rows), quantity="|KL ratio - 1| or |gamma* / sqrt(lambda) - 1|", signed=False,
+        scale=f"lambda = {lams}; n = {steps}; Euler, exact KL", artefact=artefact)
 
 
 # The low-NFE sweep: the criterion's pick against hand-made and search-based grids --------------------------------
@@ -410,21 +459,16 @@ def table(claims: list[Claim]) -> pd.DataFrame:
 
 
 def collect(em_ratio: dict[str, pd.DataFrame], gamma_sweep: dict[str, pd.DataFrame],
-            gamma_stars: dict[str, pd.DataFrame], sweep_bootstrap: pd.DataFrame, blind: pd.DataFrame,
-            ablation: pd.DataFrame, probe: pd.DataFrame, paths: dict[str, str], labels: dict[str, str],
-            stochastic_solvers, stochastic_samplers) -> list[Claim]:
+            gamma_stars: dict[str, pd.DataFrame], monte_carlo: pd.DataFrame, one_eigenvalue: pd.DataFrame,
+            sweep_bootstrap: pd.DataFrame, blind: pd.DataFrame, ablation: pd.DataFrame, probe: pd.DataFrame,
+            paths: dict[str, str], labels: dict[str, str], stochastic_solvers, stochastic_samplers) -> list[Claim]:
     """Every claim of the replication from the pipeline's tables (the Gaussian ones per spectrum); ``paths``
-    names each table's file (keys: em_ratio, gamma, sweep, blind, ablation, probe) for the artefact column."""
+    names each table's file (keys: em_ratio, gamma, monte_carlo, one_eigenvalue, sweep, blind, ablation, probe)
+    for the artefact column."""
     return [
-        not_in_pipeline("The closed-form Gaussian output (mean, covariance) equals the real sampler's output",
-                        PAPERS["scheduling"],
-                        "not a pipeline output; tests/test_gaussian.py::test_monte_carlo_output_covariance checks it "
-                        "(200,000 Monte Carlo samples through the real Euler and Heun code, d = 3)"),
+        closed_form_output(monte_carlo, artefact=paths["monte_carlo"]),
         euler_maclaurin(em_ratio, artefact=paths["em_ratio"], labels=labels),
-        not_in_pipeline("For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid",
-                        PAPERS["scheduling"],
-                        "not a pipeline output; tests/test_gaussian.py::test_tangent_is_the_finite_n_optimum_for_one_"
-                        "eigenvalue and ::test_gamma_star_of_one_eigenvalue_is_its_root check it"),
+        tangent_one_eigenvalue(one_eigenvalue, artefact=paths["one_eigenvalue"]),
         gamma_star(gamma_sweep, gamma_stars, artefact=paths["gamma"], labels=labels),
         *pick_beats_baselines(sweep_bootstrap, artefact=paths["sweep"]),
         blind_matches(blind, stochastic_solvers, artefact=paths["blind"]),

@@ -1,4 +1,5 @@
-"""The synthetic Gaussian study of arXiv 2601.13602: each function returns one tidy table of exact KLs.
+"""The synthetic Gaussian study of arXiv 2601.13602: each function returns one tidy table of exact KLs (the Monte
+Carlo check, :func:`monte_carlo`, compares them with the real sampler on random draws).
 
 Two grid conventions appear. *Sampler grids* (``schedules.get``) end with a final step to sigma = 0 and
 are compared with the source. *Schedule grids* stop at sigma_min after N intervals of sigma(tau) and are
@@ -9,10 +10,13 @@ that does not shrink with N, so its KL levels off once that jump dominates.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
+import torch
 
-from diffsched import gaussian, optimise, ranking, schedules, strategies
+from diffsched import denoisers, gaussian, optimise, ranking, schedules, solvers, strategies
 
 
 def eigenvalues(spec: dict) -> np.ndarray:
@@ -105,3 +109,77 @@ def grids(lam, strategies: dict, n: int, sigma_min, sigma_max, init: str = "exac
         grid = ranking.strategy_grid(spec, int(n), sigma_min, sigma_max, lam, "euler", init)
         rows += [{"strategy": label, "index": k, "sigma": s} for k, s in enumerate(grid)]
     return pd.DataFrame(rows)
+
+
+def _rotation(d: int, rng) -> np.ndarray:
+    """A random orthonormal basis (QR of a Gaussian matrix, signs fixed by R's diagonal)."""
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+def _standardised(name: str, empirical, predicted, se) -> list[dict]:
+    """One row per entry (upper triangle of a matrix): the deviation in standard errors."""
+    index = np.triu_indices(predicted.shape[0]) if predicted.ndim == 2 else (np.arange(predicted.size),)
+    return [{"moment": name, "entry": ",".join(map(str, k)), "predicted": predicted[k], "empirical": empirical[k],
+             "standard_error": se[k], "z": (empirical[k] - predicted[k]) / se[k]} for k in zip(*index)]
+
+
+def monte_carlo(lam, mean, strategies: dict, steps, solver_names, inits, samples: int, sigma_min, sigma_max,
+                seed: int) -> pd.DataFrame:
+    """The closed-form output N(mu + U m, U diag(v) U^T) (gaussian.output_moments) against the real solver run on
+    ``samples`` draws with the full-matrix oracle :class:`~diffsched.denoisers.GaussianDenoiser`, in a random
+    basis U (arXiv 2601.13602; gaussian-theory.md, "Any deterministic solver, exactly").
+
+    One row per solver, start, strategy, n and moment entry: z = (empirical - predicted) / standard error, with
+    se(mean_i) = sqrt(C_ii / N) and se(C_ij) = sqrt((C_ii C_jj + C_ij^2) / N), C the predicted covariance.
+    """
+    lam, mean = gaussian.check_eigenvalues(lam), np.asarray(mean, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    u = _rotation(lam.size, rng)
+    oracle = denoisers.GaussianDenoiser(mean, lam, u)
+    rows = []
+    for solver, init, (label, spec), n in itertools.product(solver_names, inits, strategies.items(), steps):
+        grid = ranking.strategy_grid(spec, int(n), sigma_min, sigma_max, lam, solver, init)
+        v0, m0 = gaussian.start_moments(lam, sigma_max, init, u.T @ mean)
+        start = mean + (m0 + np.sqrt(v0) * rng.standard_normal((samples, lam.size))) @ u.T
+        out = solvers.get(solver)(oracle, torch.from_numpy(start), grid).numpy()
+        log_v, m = gaussian.output_moments(lam, grid, solver, init, u.T @ mean)
+        cov = u @ np.diag(np.exp(log_v)) @ u.T
+        var = np.diag(cov)
+        cell = {"solver": solver, "init": init, "strategy": label, "steps": int(n), "samples": samples}
+        rows += [cell | r for r in _standardised("mean", out.mean(axis=0), mean + u @ m, np.sqrt(var / samples))]
+        rows += [cell | r for r in _standardised("covariance", np.cov(out, rowvar=False), cov,
+                                                 np.sqrt((np.outer(var, var) + cov**2) / samples))]
+    return pd.DataFrame(rows)
+
+
+def one_eigenvalue(eigenvalues, steps, sigma_min, sigma_max, solver: str = "euler", init: str = "exact"):
+    """For each single eigenvalue lambda and n: the tangent law with gamma = sqrt(lambda) against the finite-n
+    optimum (started from the log-SNR grid, not from the tangent law) and gamma* (n >= 3), the claim of arXiv
+    2601.13602 that the tangent law is the optimum for one eigenvalue (gaussian-theory.md, "Optimal schedules").
+
+    ``kl_ratio`` = KL(tangent) / KL(optimum); ``max_grid_difference`` = max |sigma_opt / sigma_tangent - 1| over the
+    positive grid points; ``gamma_star_ratio`` = gamma* / sqrt(lambda)."""
+    rows = []
+    for lam, n in itertools.product(gaussian.check_eigenvalues(eigenvalues), steps):
+        tangent = schedules.get("tangent", int(n), sigma_min, sigma_max, gamma=np.sqrt(lam))
+        optimum = optimise.kl_optimal_grid([lam], int(n), sigma_min, sigma_max, solver, init,
+                                           start=schedules.get("logsnr", int(n), sigma_min, sigma_max))
+        kl_tangent, kl_optimum = (gaussian.kl_divergence([lam], g, solver, init) for g in (tangent, optimum))
+        positive = tangent > 0
+        g = optimise.gamma_star([lam], int(n), sigma_min, sigma_max, solver, init) if n >= 3 else np.nan
+        rows.append({"eigenvalue": lam, "steps": int(n), "kl_tangent": kl_tangent, "kl_optimum": kl_optimum,
+                     "kl_ratio": kl_tangent / kl_optimum,
+                     "max_grid_difference": float(np.max(np.abs(optimum[positive] / tangent[positive] - 1))),
+                     "gamma_star": g, "gamma_star_ratio": g / np.sqrt(lam)})
+    return pd.DataFrame(rows)
+
+
+MC_CELL = ["solver", "init", "strategy", "steps", "samples"]
+
+
+def max_deviation(table: pd.DataFrame) -> pd.DataFrame:
+    """Per cell of a :func:`monte_carlo` table: the largest |z| of the mean and of the covariance entries."""
+    worst = table.assign(abs_z=table["z"].abs()).pivot_table(index=MC_CELL, columns="moment", values="abs_z",
+                                                             aggfunc="max", sort=False)
+    return worst.rename(columns=lambda m: f"max_abs_z_{m}").reset_index()

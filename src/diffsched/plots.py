@@ -113,15 +113,19 @@ def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
 
 
 def solvers(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
-    """KL vs NFE for each solver (columns) and spectrum (rows), one line per strategy."""
-    solver_names = list(dict.fromkeys(next(iter(tables.values()))["solver"]))
-    fig, axes = _panels(len(solver_names) * len(tables), width=3.4, rows=len(tables))
-    for row, (spectrum, table) in enumerate(tables.items()):
+    """Each criterion against NFE, one panel per solver (columns) and spectrum x criterion (rows), one line per
+    strategy (the grids chosen under that criterion: :func:`diffsched.ranking.kl_table`)."""
+    first = next(iter(tables.values()))
+    solver_names, criteria = list(dict.fromkeys(first["solver"])), list(dict.fromkeys(first["criterion"]))
+    rows = [(spectrum, criterion) for spectrum in tables for criterion in criteria]
+    fig, axes = _panels(len(solver_names) * len(rows), width=3.4, rows=len(rows))
+    for row, (spectrum, criterion) in enumerate(rows):
+        table = tables[spectrum][tables[spectrum]["criterion"] == criterion]
         for col, solver in enumerate(solver_names):
             ax = axes[row * len(solver_names) + col]
-            sns.lineplot(table[table["solver"] == solver], x="nfe", y="kl_forward", hue="strategy", marker="o",
+            sns.lineplot(table[table["solver"] == solver], x="nfe", y="value", hue="strategy", marker="o",
                          markersize=3, ax=ax, legend=(col == len(solver_names) - 1))
-            ax.set(xscale="log", yscale="log", xlabel="NFE", ylabel="KL [nats]", title=f"{spectrum}\n{solver}")
+            ax.set(xscale="log", yscale="log", xlabel="NFE", ylabel=criterion, title=f"{spectrum}\n{solver}")
             if ax.get_legend():
                 ax.legend(fontsize=5)
     save(fig, out, caption)

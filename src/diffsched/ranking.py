@@ -1,4 +1,5 @@
-"""Rank named discretization strategies by the exact Gaussian KL of a spectrum (arXiv 2601.13602's recipe).
+"""Rank named discretization strategies by an exact Gaussian criterion of a spectrum (arXiv 2601.13602's recipe
+uses the KL; docs/criteria.md lists the others).
 
 A *strategy* is a labelled schedule with parameters, as written in the config:
 ``{"schedule": "vp_time", "params": {"rho": 2}}``, optionally with ``"search": {"rho": [0.5, 1, ...]}`` to take
@@ -64,48 +65,55 @@ def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: 
 
 
 def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma_min: float = 0.002,
-             sigma_max: float = 80.0, init: str = "exact", mean=None) -> pd.DataFrame:
-    """Exact KL (both directions) of every strategy for every solver and NFE budget, one row each.
+             sigma_max: float = 80.0, init: str = "exact", mean=None, criteria=("kl",)) -> pd.DataFrame:
+    """Every strategy's grid under each criterion (docs/criteria.md) for every solver and NFE budget, one row each:
+    ``value`` is the criterion of the grid chosen under it (searches and spectral grids optimise it), with the
+    exact KL in both directions of that grid (arXiv 2601.13602's criterion is ``kl``).
 
-    A budget buys the most steps that fit (heun: 2n - 1 <= NFE); ``nfe`` is what the grid really costs.
+    One long table (a ``criterion`` column) rather than one per criterion: every row has the same columns, so a
+    figure facets, and a pick groups, by criterion. A budget buys the most steps that fit (heun: 2n - 1 <= NFE);
+    ``nfe`` is what the grid really costs.
     """
     lam = gaussian.check_eigenvalues(eigenvalues)
     for label, spec in strategies.items():
         check_strategy(label, spec)
+    for name in criteria:
+        gaussian.criterion_params(name, {})
     rows = []
-    for solver, budget in itertools.product(solver_names, nfes):
+    for criterion, solver, budget in itertools.product(criteria, solver_names, nfes):
         n = solvers.steps_for_nfe(solver, int(budget))
-        grids = strategy_grids(lam, strategies, n, sigma_min, sigma_max, solver, init, mean=mean)
+        grids = strategy_grids(lam, strategies, n, sigma_min, sigma_max, solver, init, criterion, mean)
         for label, grid in grids.items():
             kl = {d: gaussian.kl_divergence(lam, grid, solver, init, d, mean) for d in gaussian.DIRECTIONS}
-            rows.append({"strategy": label, "schedule": strategies[label]["schedule"], "solver": solver,
-                         "nfe_budget": int(budget), "steps": n, "nfe": solvers.nfe(solver, grid),
+            rows.append({"strategy": label, "schedule": strategies[label]["schedule"], "criterion": criterion,
+                         "solver": solver, "nfe_budget": int(budget), "steps": n, "nfe": solvers.nfe(solver, grid),
+                         "value": gaussian.criterion(criterion, lam, grid, solver, init, mean),
                          "kl_forward": kl["forward"], "kl_reverse": kl["reverse"],
                          "sigmas": " ".join(f"{s:.6g}" for s in grid)})
     return mark_best(pd.DataFrame(rows))
 
 
-def mark_best(table: pd.DataFrame, column: str = "kl_forward") -> pd.DataFrame:
-    """Flag, per solver and budget, the lowest KL among the non-optimised strategies (the floor excluded; ties
-    within 1e-12 relative all count as best)."""
+def mark_best(table: pd.DataFrame, column: str = "value") -> pd.DataFrame:
+    """Flag, per criterion, solver and budget, the lowest ``column`` among the non-optimised strategies (the floor
+    excluded; ties within 1e-12 relative all count as best)."""
     table = table.copy()
     candidates = table[table["schedule"] != FLOOR]
-    lowest = candidates.groupby(["solver", "nfe_budget"])[column].transform("min")
+    lowest = candidates.groupby(["criterion", "solver", "nfe_budget"])[column].transform("min")
     table["best"] = False
     table.loc[candidates.index, "best"] = candidates[column] <= lowest * (1 + 1e-12)
     return table
 
 
-def to_markdown(table: pd.DataFrame, caption: str, column: str = "kl_forward") -> str:
-    """Wide table per solver: strategies as rows, NFE as columns, the best in bold, the floor last."""
+def to_markdown(table: pd.DataFrame, caption: str) -> str:
+    """Wide table per criterion and solver: strategies as rows, NFE as columns, the best in bold, the floor last."""
     parts = [caption, ""]
-    for solver, block in table.groupby("solver", sort=False):
-        wide = block.pivot(index="strategy", columns="nfe_budget", values=column)
+    for (criterion, solver), block in table.groupby(["criterion", "solver"], sort=False):
+        wide = block.pivot(index="strategy", columns="nfe_budget", values="value")
         best = block.pivot(index="strategy", columns="nfe_budget", values="best")
         order = [s for s in dict.fromkeys(block["strategy"]) if s != FLOOR] + [s for s in wide.index if s == FLOOR]
         header = "| strategy | " + " | ".join(f"NFE {c}" for c in wide.columns) + " |"
-        parts += [f"**solver: {solver}** ({column.replace('_', ' ')}, nats; bold = best, "
-                  f"{FLOOR} = finite-N optimum, the floor)", "", header,
+        parts += [f"**criterion: {criterion}, solver: {solver}** ({gaussian.CRITERIA[criterion].summary}; bold = "
+                  f"best, {FLOOR} = finite-N optimum, the floor)", "", header,
                   "|" + "---|" * (len(wide.columns) + 1)]
         for strategy in order:
             cells = [f"**{v:.4g}**" if best.loc[strategy, c] else f"{v:.4g}" for c, v in wide.loc[strategy].items()]

@@ -5,6 +5,8 @@ rule claims:
         em_ratio=expand(R("gaussian/{spectrum}/em_ratio.csv"), spectrum=SPECTRA),
         gamma_sweep=expand(R("gaussian/{spectrum}/gamma_sweep.csv"), spectrum=SPECTRA),
         gamma_star=expand(R("gaussian/{spectrum}/gamma_star.csv"), spectrum=SPECTRA),
+        monte_carlo=F("gaussian/monte_carlo.csv"),
+        one_eigenvalue=F("gaussian/one_eigenvalue.csv"),
         sweep=rules.sweep_outputs.output.bootstrap_csv,
         blind=rules.blind_outputs.output.csv,
         ablation=rules.ablation_outputs.output.table_csv,

@@ -32,6 +32,16 @@ def check_config(cfg):
             ranking.check_strategy(label, spec)
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
+    mc = cfg["gaussian"]["monte_carlo"]
+    unknown = set(mc["strategies"]) - set(cfg["strategies"])
+    if unknown:
+        raise WorkflowError(
+            f"config gaussian.monte_carlo.strategies names {sorted(unknown)}, which strategies does not define"
+        )
+    if len(mc["mean"]) != len(mc["eigenvalues"]):
+        raise WorkflowError(
+            f"config gaussian.monte_carlo: mean has {len(mc['mean'])} entries, eigenvalues {len(mc['eigenvalues'])}"
+        )
     sw = cfg["sweep"]
     unknown = set(sw["strategies"]) - set(cfg["strategies"])
     if unknown:
@@ -141,9 +151,13 @@ def job_resources(rule):
 
 
 def gaussian_settings(keys):
-    """The config slice a Gaussian-study job depends on (strategies and solvers are shared, top level)."""
+    """The config slice a Gaussian-study job depends on (strategies, solvers and criteria are shared, top level)."""
     return {
-        k: config[k] if k in ("strategies", "solvers") else config["gaussian"][k]
+        k: (
+            config[k]
+            if k in ("strategies", "solvers", "criteria")
+            else config["gaussian"][k]
+        )
         for k in keys
     }
 
@@ -166,6 +180,7 @@ GAUSSIAN_TABLES = {
     "rho_sweep": ["rho_steps", "rhos", "sigma_min", "sigma_max", "init"],
     "grids": ["grid_steps", "strategies", "sigma_min", "sigma_max", "init"],
     "kl_table": [
+        "criteria",
         "solver_nfe",
         "table_nfe",
         "solvers",
@@ -183,6 +198,11 @@ GAUSSIAN_FIGURES = {
     "rho_sweep": ["rho_sweep"],
     "solvers": ["kl_table"],
 }
+# Claim checks (diffsched.claims): their config keys besides the sigma range; each gives figures/gaussian/<check>.csv.
+GAUSSIAN_CHECKS = {
+    "monte_carlo": ["monte_carlo", "strategies"],
+    "one_eigenvalue": ["one_eigenvalue"],
+}
 
 
 def gaussian_outputs():
@@ -190,7 +210,8 @@ def gaussian_outputs():
     tables = [
         p for s in SPECTRA for p in both(F("gaussian", f"kl_table_{s}"), ("csv", "md"))
     ]
-    return figures + tables
+    checks = [p for c in GAUSSIAN_CHECKS for p in both(F("gaussian", c), ("csv", "md"))]
+    return figures + tables + checks
 
 
 # Data sets: ids of config["data"]["datasets"] per kind, as wildcard patterns (ids match [A-Za-z0-9_]+).

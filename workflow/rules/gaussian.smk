@@ -96,3 +96,32 @@ rule gaussian_kl_table:
         ),
     script:
         "../scripts/gaussian_kl_table.py"
+
+
+# Claim checks of arXiv 2601.13602 read by rule claims: the closed form against the real sampler (Monte Carlo), and
+# the tangent law as the one-eigenvalue optimum.
+rule gaussian_check:
+    output:
+        csv=report(
+            F("gaussian/{check}.csv"),
+            caption="../report/gaussian_check.rst",
+            category="Gaussian theory",
+        ),
+        md=F("gaussian/{check}.md"),
+    log:
+        R("logs/gaussian/check_{check}.log"),
+    benchmark:
+        R("benchmarks/gaussian_check/{check}.tsv")
+    wildcard_constraints:
+        check="|".join(GAUSSIAN_CHECKS),
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("gaussian_check"),
+    params:
+        settings=lambda w: gaussian_settings(
+            ["sigma_min", "sigma_max", *GAUSSIAN_CHECKS[w.check]]
+        ),
+        seed=config["seed"],
+    script:
+        "../scripts/gaussian_check.py"

@@ -15,6 +15,7 @@ rule ranking_table:
     params:
         strategies=config["strategies"],
         solvers=config["solvers"],
+        criteria=config["criteria"],
         ranking={
             k: config["ranking"][k] for k in ("nfe", "sigma_min", "sigma_max", "init")
         },

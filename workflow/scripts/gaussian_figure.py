@@ -11,7 +11,8 @@ WHAT = {
     "gamma": "Tangent-law KL against gamma (star: gamma*) and gamma* against n (Euler)",
     "grids": "Sigma grids of every strategy at n = {grid_steps} steps (Euler)",
     "rho_sweep": "Power-uniform VP-time grids: KL against rho (star: best rho), Euler",
-    "solvers": "Exact KL against NFE for each deterministic solver",
+    "solvers": "Exact criteria (rows; docs/criteria.md) against NFE for each deterministic solver, the grids chosen "
+               "under each criterion",
 }
 
 

@@ -1,5 +1,5 @@
-"""Snakemake script (rule gaussian_kl_table): the final KL table of one spectrum, csv (tidy) and md (strategies
-x NFE per solver, best in bold, the finite-N optimum as the floor)."""
+"""Snakemake script (rule gaussian_kl_table): the final criteria table of one spectrum, csv (tidy) and md
+(strategies x NFE per criterion and solver, best in bold, the finite-N optimum as the floor)."""
 
 import pandas as pd
 
@@ -11,7 +11,8 @@ def main(path: str, label: str, s: dict, out_csv: str, out_md: str) -> None:
     table = pd.read_csv(path)
     table = ranking.mark_best(table[table["nfe_budget"].isin(s["table_nfe"])].reset_index(drop=True))
     caption = provenance.caption(
-        f"Exact KL(source || output) per strategy and NFE, {label}", source="synthetic Gaussian",
+        f"Exact criteria (docs/criteria.md; kl = KL(source || output)) per strategy and NFE, {label}",
+        source="synthetic Gaussian",
         samples="none (exact closed-form KL)", start=s["init"], sigma=f"[{s['sigma_min']}, {s['sigma_max']}]",
         seed="none (no random draws)")
     with atomic_path(out_csv) as tmp:

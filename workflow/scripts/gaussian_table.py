@@ -20,7 +20,7 @@ def main(path: str, table: str, s: dict, out: str) -> None:
         "rho_sweep": lambda: gaussian_study.rho_sweep(lam, s["rho_steps"], s["rhos"], *ends, init=s["init"]),
         "grids": lambda: gaussian_study.grids(lam, s["strategies"], s["grid_steps"], *ends, s["init"]),
         "kl_table": lambda: ranking.kl_table(lam, s["strategies"], sorted(set(s["solver_nfe"]) | set(s["table_nfe"])),
-                                             s["solvers"], *ends, s["init"]),
+                                             s["solvers"], *ends, s["init"], criteria=s["criteria"]),
     }
     result = tables[table]()
     with atomic_path(out) as tmp:
