@@ -51,28 +51,34 @@ def strategy_grid(spec: dict, n: int, sigma_min: float, sigma_max: float, eigenv
 def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: float = 0.002,
                    sigma_max: float = 80.0, solver: str = "euler", init: str = "exact", criterion: str = "kl",
                    mean=None) -> dict[str, np.ndarray]:
-    """Every strategy's n-step grid (:func:`strategy_grid`). The floor, the finite-n optimum of ``criterion``,
-    is optimised last, started from the best grid of the others under it, so nothing can beat it."""
-    grids, best, best_value = {}, None, np.inf
-    for label, spec in sorted(strategies.items(), key=lambda item: item[1]["schedule"] == FLOOR):
-        extra = {"start": best} if spec["schedule"] == FLOOR else {}
-        grids[label] = strategy_grid({**spec, "params": {**spec.get("params", {}), **extra}}, n, sigma_min, sigma_max,
-                                     eigenvalues, solver, init, criterion)
-        value = gaussian.criterion(criterion, eigenvalues, grids[label], solver, init, mean)
-        if value < best_value:
-            best, best_value = grids[label], value
-    return grids
+    """Every strategy's n-step grid (:func:`strategy_grid`). Each floor, the finite-n optimum of the criterion its
+    parameters name (else ``criterion``), is optimised last, started from the best of the other grids under that
+    criterion, so none of them can beat it."""
+    floors = {k: v for k, v in strategies.items() if v["schedule"] == FLOOR}
+    grids = {label: strategy_grid(spec, n, sigma_min, sigma_max, eigenvalues, solver, init, criterion)
+             for label, spec in strategies.items() if label not in floors}
+    for label, spec in floors.items():
+        own = spec.get("params", {}).get("criterion", criterion)
+        start = min(grids.values(), default=None,
+                    key=lambda g: gaussian.criterion(own, eigenvalues, g, solver, init, mean))
+        params = {**spec.get("params", {}), **({"start": start} if start is not None else {})}
+        grids[label] = strategy_grid({**spec, "params": params}, n, sigma_min, sigma_max, eigenvalues, solver, init,
+                                     criterion)
+    return {label: grids[label] for label in strategies}
 
 
 def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma_min: float = 0.002,
              sigma_max: float = 80.0, init: str = "exact", mean=None, criteria=("kl",)) -> pd.DataFrame:
-    """Every strategy's grid under each criterion (docs/criteria.md) for every solver and NFE budget, one row each:
-    ``value`` is the criterion of the grid chosen under it (searches and spectral grids optimise it), with the
-    exact KL in both directions of that grid (arXiv 2601.13602's criterion is ``kl``).
+    """Every strategy's grid for every solver and NFE budget, and the exact value of each criterion
+    (docs/criteria.md) of that grid, one row per criterion: ``value`` (arXiv 2601.13602's criterion is ``kl``),
+    with the exact KL in both directions beside it.
 
-    One long table (a ``criterion`` column) rather than one per criterion: every row has the same columns, so a
-    figure facets, and a pick groups, by criterion. A budget buys the most steps that fit (heun: 2n - 1 <= NFE);
-    ``nfe`` is what the grid really costs.
+    The grids are built once, as the strategies define them (a spectral grid optimises the criterion its
+    parameters name, else the KL; each criterion's own optimum is a strategy of its own, e.g. ``{"schedule":
+    "kl_optimal", "params": {"criterion": "w2"}}``), so every criterion ranks the same grids, as in the sweep. One
+    long table (a ``criterion`` column) rather than one per criterion: every row has the same columns, so a figure
+    facets, and a pick groups, by criterion. A budget buys the most steps that fit (heun: 2n - 1 <= NFE); ``nfe``
+    is what the grid really costs.
     """
     lam = gaussian.check_eigenvalues(eigenvalues)
     for label, spec in strategies.items():
@@ -80,17 +86,21 @@ def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma
     for name in criteria:
         gaussian.criterion_params(name, {})
     rows = []
-    for criterion, solver, budget in itertools.product(criteria, solver_names, nfes):
+    for solver, budget in itertools.product(solver_names, nfes):
         n = solvers.steps_for_nfe(solver, int(budget))
-        grids = strategy_grids(lam, strategies, n, sigma_min, sigma_max, solver, init, criterion, mean)
+        grids = strategy_grids(lam, strategies, n, sigma_min, sigma_max, solver, init, mean=mean)
         for label, grid in grids.items():
             kl = {d: gaussian.kl_divergence(lam, grid, solver, init, d, mean) for d in gaussian.DIRECTIONS}
-            rows.append({"strategy": label, "schedule": strategies[label]["schedule"], "criterion": criterion,
-                         "solver": solver, "nfe_budget": int(budget), "steps": n, "nfe": solvers.nfe(solver, grid),
-                         "value": gaussian.criterion(criterion, lam, grid, solver, init, mean),
-                         "kl_forward": kl["forward"], "kl_reverse": kl["reverse"],
-                         "sigmas": " ".join(f"{s:.6g}" for s in grid)})
-    return mark_best(pd.DataFrame(rows))
+            common = {"strategy": label, "schedule": strategies[label]["schedule"], "solver": solver,
+                      "nfe_budget": int(budget), "steps": n, "nfe": solvers.nfe(solver, grid)}
+            rows += [{**common, "criterion": name, "value": gaussian.criterion(name, lam, grid, solver, init, mean),
+                      "kl_forward": kl["forward"], "kl_reverse": kl["reverse"],
+                      "sigmas": " ".join(f"{s:.6g}" for s in grid)} for name in criteria]
+    table = pd.DataFrame(rows)
+    order = {name: i for i, name in enumerate(criteria)}
+    table = table.sort_values("criterion", key=lambda c: c.map(order), kind="stable", ignore_index=True)
+    return mark_best(table[["strategy", "schedule", "criterion", *[c for c in table.columns if c not in
+                                                                   ("strategy", "schedule", "criterion")]]])
 
 
 def mark_best(table: pd.DataFrame, column: str = "value") -> pd.DataFrame:

@@ -44,7 +44,7 @@ def main(sm) -> None:
                       **{**facts, "nfe": r["gamma_star_nfe"]}))
     plots.solvers({labels[n]: kl[n] for n in names}, sm.output.kl_pdf, provenance.caption(
         "Exact Gaussian criteria (docs/criteria.md) against NFE for each strategy and solver, from each data set's "
-        "covariance; each criterion's row shows the grids chosen under it",
+        "covariance; every criterion's row shows the same grids",
         solver=", ".join(sm.params.solvers), **facts))
 
     for name, csv_path, md_path in zip(names, sm.output.tables_csv, sm.output.tables_md, strict=True):
