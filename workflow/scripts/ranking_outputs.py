@@ -61,9 +61,7 @@ def main(sm) -> None:
              "| data set | criterion | solver | " + " | ".join(f"NFE {c}" for c in wide.columns) + " |",
              "|" + "---|" * (len(wide.columns) + 3)]
     lines += [f"| {d} | {c} | {s} | " + " | ".join(row) + " |" for (d, c, s), row in wide.iterrows()]
-    write_text(sm.output.picks_md, "
-".join(lines) + "
-")
+    write_text(sm.output.picks_md, "\n".join(lines) + "\n")
 
     for name, path in zip(names, sm.output.grids, strict=True):
         mine = chosen[(chosen["dataset"] == name) & (chosen["criterion"] == "kl")]  # the paper's criterion
