@@ -5,6 +5,8 @@ TR = config["training"]
 # changing those (samples, samplers, ideal, ...) resamples and rescores without retraining.
 SAMPLING_KEYS = ("samplers", "samples", "reference", "metrics", "grid_images", "ideal")
 TRAINING = {key: value for key, value in TR.items() if key not in SAMPLING_KEYS}
+# (data set, model) of every trained model: the outputs rule's inputs and their identities, from one list.
+ABLATION_CELLS = [(d, m) for d in TR["datasets"] for m in MODELS]
 
 
 rule train:
@@ -53,9 +55,14 @@ rule ablation_samples:
         **job_resources("ablation_samples"),
         gpu=TR["gpu"],
     params:
-        training=TR,
-        strategies=config["strategies"],
-        ranking=config["ranking"],
+        samplers=TR["samplers"],
+        samples=TR["samples"],
+        device=TR["device"],
+        strategies={
+            s["strategy"]: config["strategies"][s["strategy"]]
+            for s in TR["samplers"].values()
+        },
+        noise={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:
         "../scripts/ablation_samples.py"
@@ -79,6 +86,7 @@ rule ablation_metrics:
         **job_resources("ablation_metrics"),
         gpu=TR["gpu"],
     params:
+        models=MODELS,
         metrics=TR["metrics"],
         cache=R("cache"),
     script:
@@ -113,16 +121,8 @@ rule ablation_ideal:
 rule ablation_outputs:
     input:
         metrics=expand(R("ablation/{dataset}/metrics.csv"), dataset=TR["datasets"]),
-        samples=expand(
-            R("ablation/{dataset}/{model}/samples.npz"),
-            dataset=TR["datasets"],
-            model=MODELS,
-        ),
-        loss=expand(
-            R("train/{dataset}/{model}/loss.csv"),
-            dataset=TR["datasets"],
-            model=MODELS,
-        ),
+        samples=[R("ablation", d, m, "samples.npz") for d, m in ABLATION_CELLS],
+        loss=[R("train", d, m, "loss.csv") for d, m in ABLATION_CELLS],
         ideal=expand(R("ablation/{dataset}/ideal_gap.csv"), dataset=TR["datasets"]),
     output:
         table_csv=report(
@@ -160,7 +160,23 @@ rule ablation_outputs:
     resources:
         **job_resources("ablation_outputs"),
     params:
-        training=TR,
+        cells=ABLATION_CELLS,
+        training={
+            k: TR[k]
+            for k in (
+                "datasets",
+                "steps",
+                "batch_size",
+                "precond",
+                "seed",
+                "samplers",
+                "samples",
+                "reference",
+                "grid_images",
+                "log_every",
+                "ideal",
+            )
+        },
         seed=config["seed"],
     script:
         "../scripts/ablation_outputs.py"

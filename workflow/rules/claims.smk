@@ -27,7 +27,9 @@ rule claims:
     resources:
         **job_resources("claims"),
     params:
+        spectra=SPECTRA,
         labels={s: G["spectra"][s]["label"] for s in SPECTRA},
+        spectrum_tables=lambda w: R("gaussian", "{spectrum}"),
         samplers=config["training"]["samplers"],
         seed=config["seed"],
     script:

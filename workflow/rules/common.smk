@@ -243,6 +243,11 @@ def sweep_network(w):
     }
 
 
+def figure_tables(figure):
+    """(spectrum, table) of every Gaussian-study table a figure draws: its inputs and their identities."""
+    return [(s, t) for s in SPECTRA for t in GAUSSIAN_FIGURES[figure]]
+
+
 def sweep_cells(first_only=False):
     """Every sweep cell as {dataset, denoiser, solver, nfe, seed} (seeds: diffsched.sweep.cell_seeds); first_only:
     the first data set, solver and seed only (the sample grids). Rules list a cell's samples with cell_path and

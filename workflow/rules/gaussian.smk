@@ -39,11 +39,7 @@ rule gaussian_table:
 
 rule gaussian_figure:
     input:
-        lambda w: expand(
-            R("gaussian/{spectrum}/{table}.csv"),
-            spectrum=SPECTRA,
-            table=GAUSSIAN_FIGURES[w.figure],
-        ),
+        lambda w: [R("gaussian", s, f"{t}.csv") for s, t in figure_tables(w.figure)],
     output:
         F("gaussian/{figure}.pdf"),
         report(
@@ -62,7 +58,7 @@ rule gaussian_figure:
     resources:
         **job_resources("gaussian_figure"),
     params:
-        tables=lambda w: GAUSSIAN_FIGURES[w.figure],
+        cells=lambda w: figure_tables(w.figure),
         labels=lambda w: {s: G["spectra"][s]["label"] for s in SPECTRA},
         settings=lambda w: gaussian_settings(
             ["sigma_min", "sigma_max", "init", "grid_steps", "solvers"]

@@ -11,12 +11,12 @@ from diffsched import metrics, provenance, tables, trained
 def main(sm) -> dict:
     torch.set_num_threads(sm.threads)
     reference = np.load(sm.input.reference)
-    cells = {p.split("/")[-2]: np.load(p) for p in sm.input.samples}  # model -> its samples
+    cells = {model: np.load(path) for model, path in zip(sm.params.models, sm.input.samples, strict=True)}
     sets = {f"{m}:{k}": cell[f"images_{k}"] for m, cell in cells.items() for k in cell["samplers"]}
     scores, sources, _ = metrics.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
                                             sm.params.cache)
     rows = []
-    for (model, cell), spec_path in zip(cells.items(), sm.input.specs):
+    for (model, cell), spec_path in zip(cells.items(), sm.input.specs, strict=True):
         spec = trained.load_spec(spec_path)
         for label in map(str, cell["samplers"]):
             rows.append({"dataset": sm.wildcards.dataset, "model": model, "network": spec["network"],

@@ -4,21 +4,20 @@ model and sampler, the training-loss curves, and every model against its ideal d
 import numpy as np
 import pandas as pd
 
-from diffsched import plots, provenance, tables
-from diffsched.atomic import atomic_path, write_text
+from diffsched import metrics, plots, provenance, tables
+from diffsched.atomic import write_text
 
 COLUMNS = ["dataset", "network", "time_embedding", "capacity_matched", "model", "parameters", "train_steps",
-           "sampler", "nfe", "fid", "kid_mean", "kid_std", "precision", "recall", "ideal_gap", "n_samples",
-           "n_reference", "reference", "prc_features", "weights_sha256"]
+           "sampler", "nfe", *metrics.SCORES, "ideal_gap", "n_samples", "n_reference", "reference", "prc_features",
+           "weights_sha256"]
 
 
 def ideal_outputs(sm, facts: dict) -> pd.DataFrame:
     """The table and figure of every model against its ideal denoisers; returns each model's mean gap over the
     sigma grid to its matching oracle (columns dataset, model, ideal_gap)."""
     ideal = sm.params.training["ideal"]
-    gaps = pd.concat([pd.read_csv(p) for p in sm.input.ideal], ignore_index=True)
-    with atomic_path(sm.output.ideal_csv) as tmp:
-        gaps.to_csv(tmp, index=False)
+    gaps = tables.write_csv(pd.concat([pd.read_csv(p) for p in sm.input.ideal], ignore_index=True),
+                            sm.output.ideal_csv)
     where = gaps[["dataset", "held_out"]].drop_duplicates().itertuples(index=False)
     what = dict(held_out=f"{ideal['images']} images per data set; " + "; ".join(f"{d}: {h}" for d, h in where),
                 oracles=f"the conditioned and the noise-blind empirical denoiser of {ideal['oracle_images']} "
@@ -48,9 +47,7 @@ def main(sm) -> None:
                  samples=f"{tr['samples']} per model and sampler against {tr['reference']} training images",
                  samplers=samplers, seed=sm.params.seed, features="Inception pool3 (FID, KID, precision/recall)")
     table = table.merge(ideal_outputs(sm, facts), on=["dataset", "model"], how="left")
-    table = table[[c for c in COLUMNS if c in table.columns]]
-    with atomic_path(sm.output.table_csv) as tmp:
-        table.to_csv(tmp, index=False)
+    table = tables.write_csv(table[[c for c in COLUMNS if c in table.columns]], sm.output.table_csv)
     write_text(sm.output.table_md, tables.markdown(
         table.drop(columns=["reference", "prc_features", "weights_sha256"]), provenance.caption(
             "Timestep-embedding ablation: the same networks with and without the noise-level input, trained "
@@ -58,8 +55,7 @@ def main(sm) -> None:
             "ideal denoiser (ideal_gap.md)", **facts)))
 
     panels = {}
-    for path in sm.input.samples:
-        dataset, model = path.split("/")[-3:-1]
+    for (dataset, model), path in zip(sm.params.cells, sm.input.samples, strict=True):
         cell = np.load(path)
         for label in cell["samplers"]:
             panels[(f"{dataset}\n{label}", model)] = cell[f"images_{label}"][: tr["grid_images"]]
@@ -68,8 +64,7 @@ def main(sm) -> None:
         "model starts from the same noise", **facts))
 
     curves = []
-    for path in sm.input.loss:
-        dataset, model = path.split("/")[-3:-1]
+    for (dataset, model), path in zip(sm.params.cells, sm.input.loss, strict=True):
         curves.append(pd.read_csv(path).assign(dataset=dataset, model=model))
     plots.training_loss(pd.concat(curves, ignore_index=True), sm.output.loss_pdf, provenance.caption(
         f"Training loss (mean of every {tr['log_every']} steps) of each model", **facts))

@@ -11,22 +11,23 @@ from diffsched.atomic import atomic_path
 
 def main(sm) -> None:
     torch.set_num_threads(sm.threads)
-    tr, r, w = sm.params.training, sm.params.ranking, sm.wildcards
+    p, noise_range, w = sm.params, sm.params.noise, sm.wildcards
     model_spec = trained.load_spec(sm.input.spec)
-    denoiser = trained.load(sm.input.weights, sm.input.spec, trained.device(tr["device"]))
+    denoiser = trained.load(sm.input.weights, sm.input.spec, trained.device(p.device))
     resolution = model_spec["kwargs"]["img_resolution"]
     arrays = {}
-    for label, s in tr["samplers"].items():
-        spec = sm.params.strategies[s["strategy"]]
-        grid = strategies.grid(spec["schedule"], s["steps"], r["sigma_min"], r["sigma_max"], **spec.get("params", {}))
-        start = r["sigma_max"] * torch.randn(tr["samples"], 3 * resolution**2,
+    for label, s in p.samplers.items():
+        spec = p.strategies[s["strategy"]]
+        grid = strategies.grid(spec["schedule"], s["steps"], noise_range["sigma_min"], noise_range["sigma_max"],
+                               **spec.get("params", {}))
+        start = noise_range["sigma_max"] * torch.randn(p.samples, 3 * resolution**2,
                                              generator=sweep.generator(sm.params.seed, w.dataset, "ablation"))
         noise = sweep.generator(sm.params.seed, w.dataset, "ablation", label)
         arrays[f"images_{label}"] = sweep.sample(denoiser, start, grid, s["solver"], resolution, generator=noise)
         arrays[f"nfe_{label}"] = np.array(solvers.nfe(s["solver"], grid))
         print(f"{label}: {s['solver']}, {s['strategy']} grid of {s['steps']} steps, "
               f"NFE {arrays[f'nfe_{label}']}", flush=True)
-    arrays["samplers"] = np.array(list(tr["samplers"]))
+    arrays["samplers"] = np.array(list(p.samplers))
     with atomic_path(sm.output[0]) as tmp:
         np.savez(tmp, **arrays)
 

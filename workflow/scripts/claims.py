@@ -1,33 +1,25 @@
 """Snakemake script (rule claims): the replication's verdicts, one row per claim, from the other rules' tables
 (diffsched.claims)."""
 
-import os
-
 import pandas as pd
 
 from diffsched import claims, provenance, solvers, tables
 from diffsched.atomic import write_text
 
 
-def per_spectrum(paths) -> dict[str, pd.DataFrame]:
-    """{spectrum: table} from results/gaussian/<spectrum>/<table>.csv paths."""
-    return {os.path.basename(os.path.dirname(p)): pd.read_csv(p) for p in paths}
-
-
-def pattern(paths) -> str:
-    """The Gaussian tables' paths with the spectrum folder as {spectrum}."""
-    first = str(paths[0])
-    return os.path.join(os.path.dirname(os.path.dirname(first)), "{spectrum}", os.path.basename(first))
+def per_spectrum(spectra, paths) -> dict[str, pd.DataFrame]:
+    """{spectrum: table}, the paths given in the order of ``spectra``."""
+    return {name: pd.read_csv(path) for name, path in zip(spectra, paths, strict=True)}
 
 
 def main(sm) -> None:
     i = sm.input
     stochastic_samplers = [k for k, s in sm.params.samplers.items() if s["solver"] in solvers.STOCHASTIC_SOLVERS]
     single = ("monte_carlo", "one_eigenvalue", "sweep", "blind", "ablation", "probe")  # one table each
-    paths = {"em_ratio": pattern(i.em_ratio),
-             "gamma": f"{pattern(i.gamma_sweep)}, {os.path.basename(str(i.gamma_star[0]))}",
+    folder, spectra = sm.params.spectrum_tables, sm.params.spectra  # folder: results/gaussian/{spectrum}
+    paths = {"em_ratio": f"{folder}/em_ratio.csv", "gamma": f"{folder}/gamma_sweep.csv, gamma_star.csv",
              **{k: str(getattr(i, k)) for k in single}}
-    found = claims.collect(per_spectrum(i.em_ratio), per_spectrum(i.gamma_sweep), per_spectrum(i.gamma_star),
+    found = claims.collect(*(per_spectrum(spectra, paths_) for paths_ in (i.em_ratio, i.gamma_sweep, i.gamma_star)),
                            *(pd.read_csv(getattr(i, k)) for k in single), paths, sm.params.labels,
                            list(solvers.STOCHASTIC_SOLVERS), stochastic_samplers)
     table = tables.write_csv(claims.table(found), sm.output.csv)

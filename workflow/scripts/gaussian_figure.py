@@ -16,12 +16,11 @@ WHAT = {
 }
 
 
-def main(figure: str, names: list, paths: list, labels: dict, s: dict, out: str) -> None:
-    files = iter(paths)  # expand() order: spectrum-major, then table
-    tables = {name: {} for name in names}
-    for label in labels.values():
-        for name in names:
-            tables[name][label] = pd.read_csv(next(files))
+def main(figure: str, cells: list, paths: list, labels: dict, s: dict, out: str) -> None:
+    tables = {}  # table -> spectrum label -> rows
+    for (spectrum, name), path in zip(cells, paths, strict=True):
+        tables.setdefault(name, {})[labels[spectrum]] = pd.read_csv(path)
+    names = list(tables)
     caption = provenance.caption(
         WHAT[figure].format(**s), source="synthetic Gaussian, " + "; ".join(labels.values()),
         samples="none (exact closed-form KL)", solver=", ".join(s["solvers"]) if figure == "solvers" else "euler",
@@ -34,4 +33,4 @@ def main(figure: str, names: list, paths: list, labels: dict, s: dict, out: str)
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with provenance.job(sm):
-    main(sm.wildcards.figure, sm.params.tables, list(sm.input), sm.params.labels, sm.params.settings, sm.output[0])
+    main(sm.wildcards.figure, sm.params.cells, list(sm.input), sm.params.labels, sm.params.settings, sm.output[0])

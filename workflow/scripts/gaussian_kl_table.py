@@ -3,8 +3,8 @@
 
 import pandas as pd
 
-from diffsched import provenance, ranking
-from diffsched.atomic import atomic_path, write_text
+from diffsched import provenance, ranking, tables
+from diffsched.atomic import write_text
 
 
 def main(path: str, label: str, s: dict, out_csv: str, out_md: str) -> None:
@@ -15,8 +15,7 @@ def main(path: str, label: str, s: dict, out_csv: str, out_md: str) -> None:
         source="synthetic Gaussian",
         samples="none (exact closed-form KL)", start=s["init"], sigma=f"[{s['sigma_min']}, {s['sigma_max']}]",
         seed="none (no random draws)")
-    with atomic_path(out_csv) as tmp:
-        table.to_csv(tmp, index=False)
+    tables.write_csv(table, out_csv)
     write_text(out_md, ranking.to_markdown(table, caption) + "\n")
 
 

@@ -2,14 +2,13 @@
 
 import numpy as np
 
-from diffsched import gaussian_study, provenance, ranking
-from diffsched.atomic import atomic_path
+from diffsched import gaussian_study, provenance, ranking, tables
 
 
 def main(path: str, table: str, s: dict, out: str) -> None:
     lam = np.load(path)
     ends = (s["sigma_min"], s["sigma_max"])
-    tables = {
+    builders = {
         "kl_vs_steps": lambda: gaussian_study.kl_vs_steps(lam, s["strategies"], s["steps"], *ends,
                                                           s["max_steps_optimal"], s["init"]),
         "em_ratio": lambda: gaussian_study.em_ratio(lam, s["strategies"], s["steps"], *ends),
@@ -22,9 +21,8 @@ def main(path: str, table: str, s: dict, out: str) -> None:
         "kl_table": lambda: ranking.kl_table(lam, s["strategies"], sorted(set(s["solver_nfe"]) | set(s["table_nfe"])),
                                              s["solvers"], *ends, s["init"], criteria=s["criteria"]),
     }
-    result = tables[table]()
-    with atomic_path(out) as tmp:
-        result.to_csv(tmp, index=False)
+    result = builders[table]()
+    tables.write_csv(result, out)
     print(f"{table}: {len(result)} rows")
 
 
