@@ -163,10 +163,10 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
 
 
 @pytest.mark.parametrize("overlay,message", [
-    ("gaussian:\n  sigma_min: small\n", "sigma_min"),
+    ("noise:\n  sigma_min: small\n", "sigma_min"),
     ("solvers: [euler, rk45]\n", "rk45"),
     ("seed: -3\n", "seed"),
-    ("gaussian:\n  sigma_min: 100.0\n", "sigma_min must be smaller than sigma_max"),
+    ("noise:\n  sigma_min: 100.0\n", "sigma_min must be smaller than sigma_max"),
     ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
     ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
     ("sweep:\n  every_seed: [gausian]\n", "sweep.every_seed names ['gausian']"),

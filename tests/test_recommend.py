@@ -1,5 +1,6 @@
 """The recommend entry point: strategy choice, the cached data route, and agreement with config.yaml."""
 
+import inspect
 import json
 import subprocess
 import sys
@@ -9,14 +10,18 @@ import numpy as np
 import pytest
 import yaml
 
-from diffsched import gaussian, recommend, strategies
+from diffsched import gaussian, recommend, schedules, strategies
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_match_config_yaml():
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    assert config["strategies"] == recommend.DEFAULT_STRATEGIES
+    own_optima = {k for k, v in config["strategies"].items() if "criterion" in v.get("params", {})}
+    assert {k: v for k, v in config["strategies"].items() if k not in own_optima} == recommend.DEFAULT_STRATEGIES
+    defaults = inspect.signature(recommend.recommend).parameters
+    assert config["noise"] == {k: defaults[k].default for k in ("sigma_min", "sigma_max", "init")}
+    assert (defaults["sigma_min"].default, defaults["sigma_max"].default) == (schedules.SIGMA_MIN, schedules.SIGMA_MAX)
 
 
 def test_recommendation_is_the_lowest_kl():

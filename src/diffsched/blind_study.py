@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from diffsched import bootstrap, schedules, solvers, spectrum
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 from diffsched.denoisers import BlindGaussianDenoiser, GaussianDenoiser
 
 MEASURES = ("w2", "kl")
@@ -85,8 +86,8 @@ class _GapRecorder:
         return d
 
 
-def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_min: float = 0.002,
-        sigma_max: float = 80.0, rho: float = 7.0, init: str = "exact", trajectory: str | None = None,
+def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_min: float = SIGMA_MIN,
+        sigma_max: float = SIGMA_MAX, rho: float = 7.0, init: str = "exact", trajectory: str | None = None,
         precond_kwargs: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """Run both oracles of ``spec`` through every sampler of ``samplers`` (label -> {solver, steps}, on the EDM
     grid of rho over [sigma_min, sigma_max]) from the same n starts. ``seed_generator(*names)`` gives a torch

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from diffsched import atomic, export, gaussian, solvers, strategies
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 
 
 def _value(text: str):
@@ -208,8 +209,8 @@ def _grid_arguments(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
     p.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
     p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
-    p.add_argument("--sigma-min", type=float, default=0.002)
-    p.add_argument("--sigma-max", type=float, default=80.0)
+    p.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
+    p.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and kl_optimal")
 
@@ -273,8 +274,8 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
     rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
-    rec.add_argument("--sigma-min", type=float, default=0.002)
-    rec.add_argument("--sigma-max", type=float, default=80.0)
+    rec.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
+    rec.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
     rec.add_argument("--criterion", default="kl", choices=list(gaussian.CRITERIA),
                      help="what the strategies are ranked by and the finite-n optimum minimises (docs/criteria.md)")
     _format_arguments(rec)

@@ -13,9 +13,10 @@ import numpy as np
 from scipy import optimize
 
 from diffsched import gaussian, schedules
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 
 
-def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
+def gamma_star(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, solver: str = "euler",
                init: str = "exact", criterion: str = "kl", **params) -> float:
     """Tangent-law coefficient gamma minimising the exact criterion of the n-step grid (1-D search in log gamma).
 
@@ -42,7 +43,7 @@ def gamma_star(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float =
     return float(np.exp(best))
 
 
-def variational_schedule(eigenvalues, sigma_min: float = 0.002, sigma_max: float = 80.0, points: int = 2000,
+def variational_schedule(eigenvalues, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, points: int = 2000,
                          iterations: int = 100, tol: float = 1e-10) -> Callable:
     """Leading-order optimum for many eigenvalues: minimise sum_i J_i^2 (gaussian-theory.md).
 
@@ -119,8 +120,8 @@ LOGIT_BOUND = 15.0
 CRITERION_EXACT = 1e-12
 
 
-def tangent_opt_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-                     init: str = "exact", criterion: str = "kl", **params) -> np.ndarray:
+def tangent_opt_grid(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+                     solver: str = "euler", init: str = "exact", criterion: str = "kl", **params) -> np.ndarray:
     """The tangent law with gamma = gamma* for this n (gamma = 1 for n <= 2, where no gamma matters)."""
     gamma = gamma_star(eigenvalues, n, sigma_min, sigma_max, solver, init, criterion, **params) if n > 2 else 1.0
     return schedules.get("tangent", n, sigma_min, sigma_max, gamma=gamma)
@@ -133,8 +134,9 @@ def _candidate_starts(lam, n, sigma_min, sigma_max, solver, init, criterion, par
     return closed + [tangent_opt_grid(lam, n, sigma_min, sigma_max, solver, init, criterion, **params), variational]
 
 
-def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-                    init: str = "exact", start=None, criterion: str = "kl", **params) -> np.ndarray:
+def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+                    solver: str = "euler", init: str = "exact", start=None, criterion: str = "kl",
+                    **params) -> np.ndarray:
     """Finite-n optimum: minimise the exact criterion (``kl`` by default) over the n - 2 free interior points.
 
     sigma_max, sigma_min and the final 0 stay fixed. Starts from ``start`` (a grid) or from the best of the

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from diffsched import gaussian, solvers, strategies
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 
 FLOOR = "kl_optimal"
 
@@ -48,8 +49,8 @@ def strategy_grid(spec: dict, n: int, sigma_min: float, sigma_max: float, eigenv
     return min(grids, key=lambda g: gaussian.criterion(criterion, eigenvalues, g, solver, init))
 
 
-def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: float = 0.002,
-                   sigma_max: float = 80.0, solver: str = "euler", init: str = "exact", criterion: str = "kl",
+def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: float = SIGMA_MIN,
+                   sigma_max: float = SIGMA_MAX, solver: str = "euler", init: str = "exact", criterion: str = "kl",
                    mean=None) -> dict[str, np.ndarray]:
     """Every strategy's n-step grid (:func:`strategy_grid`). Each floor, the finite-n optimum of the criterion its
     parameters name (else ``criterion``), is optimised last, started from the best of the other grids under that
@@ -67,8 +68,8 @@ def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: 
     return {label: grids[label] for label in strategies}
 
 
-def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma_min: float = 0.002,
-             sigma_max: float = 80.0, init: str = "exact", mean=None, criteria=("kl",)) -> pd.DataFrame:
+def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma_min: float = SIGMA_MIN,
+             sigma_max: float = SIGMA_MAX, init: str = "exact", mean=None, criteria=("kl",)) -> pd.DataFrame:
     """Every strategy's grid for every solver and NFE budget, and the exact value of each criterion
     (docs/criteria.md) of that grid, one row per criterion: ``value`` (arXiv 2601.13602's criterion is ``kl``),
     with the exact KL in both directions beside it.

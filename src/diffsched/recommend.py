@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from diffsched import data, gaussian, ranking, solvers, spectrum
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 from diffsched.atomic import atomic_path
 
-# The strategies of config.yaml (tests/test_recommend.py keeps the two equal).
+# The strategies of config.yaml less its other criteria's optima (kl_optimal here minimises the criterion asked
+# for); tests/test_recommend.py keeps the two equal.
 DEFAULT_STRATEGIES = {
     "edm": {"schedule": "edm", "params": {"rho": 7}},
     "logsnr": {"schedule": "logsnr"},
@@ -74,7 +76,7 @@ CAVEAT = ("The default criterion is the forward KL of arXiv 2601.13602, but this
           "not give a better FID there. Compare the criteria with --criterion; the default will follow the sweep.")
 
 
-def recommend(eigenvalues, nfe: int, solver: str = "euler", sigma_min: float = 0.002, sigma_max: float = 80.0,
+def recommend(eigenvalues, nfe: int, solver: str = "euler", sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
               init: str = "exact", strategies: dict | None = None, criterion: str = "kl") -> dict:
     """The grid with the lowest exact ``criterion`` at this budget among the strategies, the criterion's finite-n
     optimum included, with every strategy's value and grid, and the KLs of the chosen grid."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 # Linear-beta VP model of Song et al. (2021), the map behind the ``vp_time`` strategy.
+SIGMA_MIN, SIGMA_MAX = 0.002, 80.0  # EDM's noise range (Karras et al. 2022): every noise-range default
 VP_BETA_D = 19.9
 VP_BETA_MIN = 0.1
 
@@ -115,7 +116,7 @@ def function(name: str, sigma_min: float, sigma_max: float, **params) -> Callabl
     return lambda tau: fn(np.asarray(tau, dtype=np.float64), sigma_min, sigma_max, **params)
 
 
-def get(name: str, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, **params) -> np.ndarray:
+def get(name: str, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, **params) -> np.ndarray:
     """Sigma grid of n steps: float64, n + 1 values, sigma_max first, sigma_min at n - 1, 0.0 last."""
     check_params(name, params)
     check_range(n, sigma_min, sigma_max)

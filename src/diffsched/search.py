@@ -21,12 +21,13 @@ import numpy as np
 from scipy import optimize
 
 from diffsched import optimise, schedules, solvers, store
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 
 TEACHER_GRIDS = ("edm", "logsnr")
 METRICS = ("mse", "l2")
 
 
-def start_noise(shape, sigma_max: float = 80.0, seed: int = 0) -> np.ndarray:
+def start_noise(shape, sigma_max: float = SIGMA_MAX, seed: int = 0) -> np.ndarray:
     """Start states sigma_max * N(0, I) of the given shape (B, ...), float64, from numpy's default_rng(seed).
 
     For a torch denoiser use ``torch.from_numpy(...)``: the same seed gives the same batch on every backend.
@@ -123,8 +124,8 @@ def gits_cost(denoiser, x_batch, teacher_sigmas, solver: str = "euler", metric: 
     return cost
 
 
-def gits_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-              teacher: str = "edm", teacher_steps: int = 100, metric: str = "mse") -> np.ndarray:
+def gits_grid(denoiser, x_batch, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+              solver: str = "euler", teacher: str = "edm", teacher_steps: int = 100, metric: str = "mse") -> np.ndarray:
     """GITS (Chen et al. 2024, "On the Trajectory Regularity of ODE-based Diffusion Sampling", ICML): the n-step
     grid whose n nodes lie on the teacher grid and whose n - 1 jumps from sigma_max to sigma_min have the least
     total :func:`gits_cost` (:func:`shortest_path`); the final step sigma_min -> 0 is common to all and appended.
@@ -140,8 +141,8 @@ def gits_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: fl
     return np.append(nodes[path], 0.0)
 
 
-def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, solver: str = "euler",
-             teacher: str = "edm", teacher_steps: int = 100, maxiter: int = 200) -> np.ndarray:
+def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+             solver: str = "euler", teacher: str = "edm", teacher_steps: int = 100, maxiter: int = 200) -> np.ndarray:
     """DMN-style optimised grid: minimise distance('mse') between the ``solver`` output on the grid and the
     teacher output Y for the same start states, over the n - 2 interior points (sigma_max, sigma_min, 0 fixed).
 
@@ -207,7 +208,7 @@ def _read_cache(path) -> dict:
     return stored
 
 
-def cached_grid(method: str, denoiser, x_batch, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0,
+def cached_grid(method: str, denoiser, x_batch, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
                 denoiser_id: str | None = None, cache=None, **params) -> np.ndarray:
     """The ``method`` grid ('gits' or 'dmn'), computed once per denoiser and settings.
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from diffsched import gaussian, optimise, schedules, search
+from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
 
 # What the n-dependent spectral grids take besides the spectrum: solver, start, criterion and its parameters.
 OPTIMISED_INPUTS = ("solver", "init", "criterion",
@@ -81,7 +82,7 @@ def function(name: str, sigma_min: float, sigma_max: float, **params) -> Callabl
     return schedules.function(name, sigma_min, sigma_max, **params)
 
 
-def grid(name: str, n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, **params) -> np.ndarray:
+def grid(name: str, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, **params) -> np.ndarray:
     """Sigma grid of n steps of strategy ``name``: float64, n + 1 values, sigma_max first, 0.0 last."""
     check_params(name, params)
     schedules.check_range(n, sigma_min, sigma_max)

@@ -62,7 +62,7 @@ rule ablation_samples:
             s["strategy"]: config["strategies"][s["strategy"]]
             for s in TR["samplers"].values()
         },
-        noise={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
+        noise={k: config["noise"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:
         "../scripts/ablation_samples.py"

@@ -1,19 +1,19 @@
 # Noise-blind vs conditioned sampling on the Gaussian model of each data set (diffsched.blind_study; Sun et al.
 # 2025, arXiv 2606.20416): one job per data set over its resolutions, then one table and two figures.
 BL = config["blind"]
-STUDY = {  # the study's settings, the same for every data set
-    k: BL[k]
-    for k in (
-        "resolutions",
-        "samples",
-        "replicates",
-        "sigma_min",
-        "sigma_max",
-        "rho",
-        "init",
-        "samplers",
-        "trajectory",
-    )
+STUDY = {  # the study's settings, the same for every data set, and the noise range and start
+    **{
+        k: BL[k]
+        for k in (
+            "resolutions",
+            "samples",
+            "replicates",
+            "rho",
+            "samplers",
+            "trajectory",
+        )
+    },
+    **config["noise"],
 }
 
 

@@ -24,10 +24,7 @@ def both(stem, extensions=("pdf", "png")):
 def check_config(cfg):
     """Checks across keys: noise ranges, strategy names and parameters, data set ids."""
     try:
-        for section in ("gaussian", "ranking"):
-            schedules.check_range(
-                1, cfg[section]["sigma_min"], cfg[section]["sigma_max"]
-            )
+        schedules.check_range(1, cfg["noise"]["sigma_min"], cfg["noise"]["sigma_max"])
         for label, spec in cfg["strategies"].items():
             ranking.check_strategy(label, spec)
     except ValueError as err:
@@ -77,11 +74,6 @@ def check_config(cfg):
         raise WorkflowError(
             f"config blind.trajectory {bl['trajectory']!r} is not a key of blind.samplers {sorted(bl['samplers'])}"
         )
-    try:
-        schedules.check_range(1, bl["sigma_min"], bl["sigma_max"])
-    except ValueError as err:
-        raise WorkflowError(f"config blind: {err}")
-
     check_training(cfg)
 
 
@@ -151,15 +143,10 @@ def job_resources(rule):
 
 
 def gaussian_settings(keys):
-    """The config slice a Gaussian-study job depends on (strategies, solvers and criteria are shared, top level)."""
-    return {
-        k: (
-            config[k]
-            if k in ("strategies", "solvers", "criteria")
-            else config["gaussian"][k]
-        )
-        for k in keys
-    }
+    """The config slice a Gaussian-study job depends on (strategies, solvers and criteria are shared, top level;
+    the noise range and start come from the noise section)."""
+    shared = {k: config[k] for k in ("strategies", "solvers", "criteria")}
+    return {k: {**shared, **config["noise"], **config["gaussian"]}[k] for k in keys}
 
 
 # The Gaussian study: which config keys each table depends on, and which tables each figure draws.

@@ -24,7 +24,7 @@ rule probe:
             k: PR[k]
             for k in ("test_images", "steps", "batch", "sigma_points", "bayes_images")
         },
-        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
+        noise={k: config["noise"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:
         "../scripts/probe.py"
@@ -66,7 +66,7 @@ rule probe_outputs:
                 "bayes_images",
             )
         },
-        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
+        noise={k: config["noise"][k] for k in ("sigma_min", "sigma_max")},
         seed=config["seed"],
     script:
         "../scripts/probe_outputs.py"

@@ -16,9 +16,7 @@ rule ranking_table:
         strategies=config["strategies"],
         solvers=config["solvers"],
         criteria=config["criteria"],
-        ranking={
-            k: config["ranking"][k] for k in ("nfe", "sigma_min", "sigma_max", "init")
-        },
+        ranking={"nfe": config["ranking"]["nfe"], **config["noise"]},
     script:
         "../scripts/ranking_table.py"
 
@@ -60,8 +58,8 @@ rule ranking_outputs:
     params:
         names=RANKED,  # the order of every input and output list above
         ranking={
-            k: config["ranking"][k]
-            for k in ("nfe", "sigma_min", "sigma_max", "init", "gamma_star_nfe")
+            **{k: config["ranking"][k] for k in ("nfe", "gamma_star_nfe")},
+            **config["noise"],
         },
         solvers=config["solvers"],
     script:

@@ -34,7 +34,7 @@ rule sweep_samples:
         },
         settings={k: SW[k] for k in ("samples", "search_batch", "empirical_images")},
         device=config["training"]["device"],
-        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max", "init")},
+        noise=config["noise"],
     script:
         "../scripts/sweep_samples.py"
 
@@ -165,7 +165,7 @@ rule sweep_outputs:
                 "grid_images",
             )
         },
-        ranking={k: config["ranking"][k] for k in ("sigma_min", "sigma_max")},
+        noise={k: config["noise"][k] for k in ("sigma_min", "sigma_max")},
         training={k: config["training"][k] for k in ("steps", "batch_size", "precond")},
         seed=config["seed"],
     script:

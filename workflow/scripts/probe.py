@@ -19,7 +19,7 @@ def split(sm, count: int):
 
 def main(sm) -> None:
     torch.set_num_threads(sm.threads)
-    p, r, seed, name = sm.params.probe, sm.params.ranking, sm.params.seed, sm.wildcards.dataset
+    p, r, seed, name = sm.params.probe, sm.params.noise, sm.params.seed, sm.wildcards.dataset
     train, test, meta, held_out = split(sm, p["test_images"])
     m2 = probe.second_moment(train)
     fitted = probe.train_probe(train, r["sigma_min"], r["sigma_max"], p["steps"], p["batch"],

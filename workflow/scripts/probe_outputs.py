@@ -20,7 +20,7 @@ def markdown(table: pd.DataFrame, caption: str) -> str:
 
 
 def main(sm) -> None:
-    p, r = sm.params.probe, sm.params.ranking
+    p, r = sm.params.probe, sm.params.noise
     table = pd.concat([pd.read_csv(path) for path in sm.input], ignore_index=True)
     first = table.groupby("dataset", sort=False).first()
     facts = dict(source="; ".join(f"{row.source} ({row.n_train} train images, {row.n_test} held-out images: "

@@ -13,7 +13,7 @@ COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strate
 
 
 def main(sm) -> None:
-    sw, r, t, first = sm.params.sweep, sm.params.ranking, sm.params.training, sm.params.grid_cells[0]
+    sw, r, t, first = sm.params.sweep, sm.params.noise, sm.params.training, sm.params.grid_cells[0]
     trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]

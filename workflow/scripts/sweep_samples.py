@@ -11,7 +11,7 @@ from diffsched.atomic import atomic_path
 
 def main(sm) -> None:
     torch.set_num_threads(sm.threads)
-    w, s, r = sm.wildcards, sm.params.settings, sm.params.ranking
+    w, s, r = sm.wildcards, sm.params.settings, sm.params.noise
     seed = int(w.seed)
     spec = spectrum.load(sm.input.spectrum, vectors=False)
     resolution = int(spec.meta["resolution"])
