@@ -145,10 +145,10 @@ def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, capt
 
 
 def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
-    """Spearman and Kendall rank correlation of KL and FID per oracle, solver and NFE."""
-    long = table.melt(id_vars=["denoiser", "solver", "nfe_budget"], value_vars=["spearman", "kendall"],
+    """Spearman and Kendall rank correlation of KL and FID per data set, oracle, solver and NFE."""
+    long = table.melt(id_vars=["dataset", "denoiser", "solver", "nfe_budget"], value_vars=["spearman", "kendall"],
                       var_name="statistic", value_name="correlation")
-    long["cell"] = long["denoiser"] + " / " + long["solver"]
+    long["cell"] = long["dataset"] + " / " + long["denoiser"] + " / " + long["solver"]
     fig, axes = _panels(2, width=4.4)
     for ax, stat in zip(axes, ["spearman", "kendall"]):
         sns.barplot(long[long["statistic"] == stat], x="nfe_budget", y="correlation", hue="cell", ax=ax)
@@ -158,14 +158,20 @@ def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
     save(fig, out, caption)
 
 
-def fid_vs_nfe(table: pd.DataFrame, out, caption: str) -> None:
-    """FID against NFE per strategy, one panel per oracle and solver."""
-    cells = list(dict.fromkeys(zip(table["denoiser"], table["solver"])))
+def fid_vs_nfe(intervals: pd.DataFrame, out, caption: str) -> None:
+    """FID against NFE per strategy with its bootstrap interval (``value``, ``value_lo``, ``value_hi`` of the
+    sweep's bootstrap scores), one panel per data set, denoiser and solver."""
+    fid = intervals[intervals["metric"] == "fid"]
+    cells = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
     fig, axes = _panels(len(cells), width=4.2)
-    for ax, (denoiser, solver) in zip(axes, cells):
-        part = table[(table["denoiser"] == denoiser) & (table["solver"] == solver)]
-        sns.lineplot(part, x="nfe", y="fid", hue="strategy", marker="o", markersize=3, errorbar="sd", ax=ax)
-        ax.set(yscale="log", xlabel="NFE", ylabel="FID", title=f"{denoiser} oracle, {solver}")
+    for ax, (dataset, denoiser, solver) in zip(axes, cells):
+        part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser) & (fid["solver"] == solver)]
+        for k, (strategy, rows) in enumerate(part.groupby("strategy", sort=False)):
+            rows = rows.sort_values("nfe_budget")
+            ax.errorbar(rows["nfe_budget"] * (1 + 0.012 * (k - 5)), rows["value"],
+                        yerr=[rows["value"] - rows["value_lo"], rows["value_hi"] - rows["value"]],
+                        marker="o", markersize=3, lw=0.9, capsize=2, label=strategy)
+        ax.set(yscale="log", xlabel="NFE", ylabel="FID", title=f"{dataset}, {denoiser}, {solver}")
         ax.legend(fontsize=5)
     save(fig, out, caption)
 

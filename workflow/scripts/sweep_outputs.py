@@ -52,8 +52,6 @@ def main(sm) -> None:
         "seeds in the cell (NaN with one seed)", **facts)))
     plots.rank_correlation(ranks, sm.output.rank_pdf, provenance.caption(
         "Spearman and Kendall rank correlation between exact Gaussian KL and FID", **facts))
-    plots.fid_vs_nfe(table, sm.output.fid_pdf, provenance.caption(
-        "FID against NFE per strategy (mean over seeds, bars: standard deviation)", **facts))
 
     boot = tables.write_csv(pd.concat([pd.read_csv(p) for p in sm.input.bootstrap], ignore_index=True),
                             sm.output.bootstrap_csv)
@@ -67,6 +65,9 @@ def main(sm) -> None:
         "Every exact Gaussian criterion against FID and KID per cell: rank correlations, the criterion's pick, the "
         "metric's best, the pick's regret and the pick minus each baseline, with intervals; a difference whose "
         "interval holds 0 is unresolved", **facts, **resampled)))
+    plots.fid_vs_nfe(intervals, sm.output.fid_pdf, provenance.caption(
+        "FID against NFE budget per strategy (seeds pooled; bars: the FID's paired-bootstrap interval)",
+        **facts, **resampled))
     plots.criterion_vs_fid(table, intervals, list(gaussian.CRITERIA), sm.output.criterion_pdf, provenance.caption(
         "Exact Gaussian criteria of each grid against its FID (criterion averaged over seeds, bars: FID interval)",
         **facts, **resampled))
