@@ -30,11 +30,12 @@ def check_config(cfg):
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
     mc = cfg["gaussian"]["monte_carlo"]
-    unknown = set(mc["strategies"]) - set(cfg["strategies"])
-    if unknown:
-        raise WorkflowError(
-            f"config gaussian.monte_carlo.strategies names {sorted(unknown)}, which strategies does not define"
-        )
+    for key, labels in (("strategies", cfg["gaussian"]["strategies"]), ("monte_carlo.strategies", mc["strategies"])):
+        unknown = set(labels) - set(cfg["strategies"])
+        if unknown:
+            raise WorkflowError(
+                f"config gaussian.{key} names {sorted(unknown)}, which strategies does not define"
+            )
     if len(mc["mean"]) != len(mc["eigenvalues"]):
         raise WorkflowError(
             f"config gaussian.monte_carlo: mean has {len(mc['mean'])} entries, eigenvalues {len(mc['eigenvalues'])}"
@@ -145,7 +146,8 @@ def job_resources(rule):
 def gaussian_settings(keys):
     """The config slice a Gaussian-study job depends on (strategies, solvers and criteria are shared, top level;
     the noise range and start come from the noise section)."""
-    shared = {k: config[k] for k in ("strategies", "solvers", "criteria")}
+    shared = {k: config[k] for k in ("solvers", "criteria")}
+    shared["strategies"] = {k: config["strategies"][k] for k in config["gaussian"]["strategies"]}
     return {k: {**shared, **config["noise"], **config["gaussian"]}[k] for k in keys}
 
 
