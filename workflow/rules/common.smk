@@ -148,7 +148,7 @@ def gaussian_settings(keys):
     the noise range and start come from the noise section)."""
     shared = {k: config[k] for k in ("solvers", "criteria")}
     shared["strategies"] = {k: config["strategies"][k] for k in config["gaussian"]["strategies"]}
-    return {k: {**shared, **config["noise"], **config["gaussian"]}[k] for k in keys}
+    return {k: {**config["gaussian"], **config["noise"], **shared}[k] for k in keys}
 
 
 # The Gaussian study: which config keys each table depends on, and which tables each figure draws.
