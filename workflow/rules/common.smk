@@ -30,7 +30,10 @@ def check_config(cfg):
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
     mc = cfg["gaussian"]["monte_carlo"]
-    for key, labels in (("strategies", cfg["gaussian"]["strategies"]), ("monte_carlo.strategies", mc["strategies"])):
+    for key, labels in (
+        ("strategies", cfg["gaussian"]["strategies"]),
+        ("monte_carlo.strategies", mc["strategies"]),
+    ):
         unknown = set(labels) - set(cfg["strategies"])
         if unknown:
             raise WorkflowError(
@@ -147,7 +150,9 @@ def gaussian_settings(keys):
     """The config slice a Gaussian-study job depends on (strategies, solvers and criteria are shared, top level;
     the noise range and start come from the noise section)."""
     shared = {k: config[k] for k in ("solvers", "criteria")}
-    shared["strategies"] = {k: config["strategies"][k] for k in config["gaussian"]["strategies"]}
+    shared["strategies"] = {
+        k: config["strategies"][k] for k in config["gaussian"]["strategies"]
+    }
     return {k: {**config["gaussian"], **config["noise"], **shared}[k] for k in keys}
 
 
