@@ -85,13 +85,13 @@ def train_model(training: dict, model: str, images, batch: int, warmup: int, ste
 
 def sample_model(denoiser, config: dict, samples: int, sampler_steps: int | None, repeats: int) -> dict:
     """Per sampler of the configuration: (uint8 images, NFE, median seconds to sample them after a first run)."""
-    ranking, out = config["ranking"], {}
-    start = ranking["sigma_max"] * torch.randn(samples, 3 * RESOLUTION**2,
+    noise, out = config["noise"], {}
+    start = noise["sigma_max"] * torch.randn(samples, 3 * RESOLUTION**2,
                                                generator=sweep.generator(config["seed"], "gpu-check"))
     for label, s in config["training"]["samplers"].items():
         spec = config["strategies"][s["strategy"]]
-        grid = schedules.get(spec["schedule"], sampler_steps or s["steps"], ranking["sigma_min"],
-                             ranking["sigma_max"], **spec.get("params", {}))
+        grid = schedules.get(spec["schedule"], sampler_steps or s["steps"], noise["sigma_min"],
+                             noise["sigma_max"], **spec.get("params", {}))
         run = partial(sweep.sample, denoiser, start, grid, s["solver"], RESOLUTION,
                       generator=sweep.generator(config["seed"], "gpu-check", label))
         out[label] = (run(), solvers.nfe(s["solver"], grid), median_seconds(run, repeats))
