@@ -265,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     _image_arguments(spec, spec.add_mutually_exclusive_group(required=True))
     spec.add_argument("--out", required=True, metavar="FILE.npz", help="written atomically; its folder is created")
     spec.set_defaults(run=cmd_spectrum)
-    rec = sub.add_parser("recommend", help="the grid with the lowest exact criterion (default: the forward KL) for a "
+    rec = sub.add_parser("recommend", help="the grid with the lowest exact criterion (default: W2) for a "
                          "data set or spectrum, as JSON or for diffusers, k-diffusion, ComfyUI")
     what = rec.add_mutually_exclusive_group(required=True)
     _image_arguments(rec, what)
@@ -276,7 +276,7 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     rec.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     rec.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
-    rec.add_argument("--criterion", default="kl", choices=list(gaussian.CRITERIA),
+    rec.add_argument("--criterion", default="w2", choices=list(gaussian.CRITERIA),
                      help="what the strategies are ranked by and the finite-n optimum minimises (docs/criteria.md)")
     _format_arguments(rec)
     rec.set_defaults(run=cmd_recommend)
