@@ -238,3 +238,12 @@ def test_collect_lists_every_claim_once_with_its_artefact():
     assert list(table["artefact"]) == ["monte_carlo.csv", "em_ratio.csv", "one_eigenvalue.csv", "gamma.csv",
                                        "sweep.csv", "blind.csv", "ablation.csv", "blind.csv", "ablation.csv",
                                        "probe.csv"]
+
+
+def test_artefact_name_is_the_same_wherever_the_run_lies():
+    for base in ("results", "/tmp/a/results", "/tmp/b/run/results"):
+        roots = {"results": base, "figures": base.replace("results", "figures")}
+        assert claims.artefact_name(f"{base}/sweep/bootstrap.csv", roots) == "{results}/sweep/bootstrap.csv"
+        assert (claims.artefact_name(f"{roots['figures']}/claims.csv", roots) == "{figures}/claims.csv")
+    with pytest.raises(ValueError, match="none of the run's folders"):
+        claims.artefact_name("/elsewhere/x.csv", {"results": "results", "figures": "figures"})

@@ -12,6 +12,7 @@ Pure functions over DataFrames; ``workflow/scripts/claims.py`` reads the tables 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -450,6 +451,16 @@ def noise_level(table: pd.DataFrame, factor: float = 2.0, artefact: str = "") ->
         cells=cells, quantity="RMS x sqrt(2d)", signed=False,
         scale=f"d = {dims}; {n} held-out images per estimator; {sigmas}",
         artefact=artefact)
+
+
+def artefact_name(path: str, roots: dict[str, str]) -> str:
+    """``path`` with the run folder it lies under written as a placeholder, ``{results}/gaussian/...``, so that
+    the claims table does not change when the same run is made elsewhere. ``roots``: {placeholder: folder}."""
+    for name, root in roots.items():
+        rel = os.path.relpath(path, root)
+        if not rel.startswith(".."):
+            return f"{{{name}}}/{rel}"
+    raise ValueError(f"{path} lies under none of the run's folders {sorted(roots.values())}")
 
 
 def table(claims: list[Claim]) -> pd.DataFrame:

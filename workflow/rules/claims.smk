@@ -32,5 +32,6 @@ rule claims:
         spectrum_tables=lambda w: R("gaussian", "{spectrum}"),
         samplers=config["training"]["samplers"],
         seed=config["seed"],
+        roots={"results": config["results"], "figures": config["figures"]},
     script:
         "../scripts/claims.py"

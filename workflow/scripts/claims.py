@@ -17,8 +17,13 @@ def main(sm) -> None:
     stochastic_samplers = [k for k, s in sm.params.samplers.items() if s["solver"] in solvers.STOCHASTIC_SOLVERS]
     single = ("monte_carlo", "one_eigenvalue", "sweep", "blind", "ablation", "probe")  # one table each
     folder, spectra = sm.params.spectrum_tables, sm.params.spectra  # folder: results/gaussian/{spectrum}
-    paths = {"em_ratio": f"{folder}/em_ratio.csv", "gamma": f"{folder}/gamma_sweep.csv, gamma_star.csv",
-             **{k: str(getattr(i, k)) for k in single}}
+
+    def name(path):
+        return claims.artefact_name(path, sm.params.roots)
+
+    paths = {"em_ratio": name(f"{folder}/em_ratio.csv"),
+             "gamma": name(f"{folder}/gamma_sweep.csv") + ", gamma_star.csv",
+             **{k: name(str(getattr(i, k))) for k in single}}
     found = claims.collect(*(per_spectrum(spectra, paths_) for paths_ in (i.em_ratio, i.gamma_sweep, i.gamma_star)),
                            *(pd.read_csv(getattr(i, k)) for k in single), paths, sm.params.labels,
                            list(solvers.STOCHASTIC_SOLVERS), stochastic_samplers)
@@ -26,7 +31,8 @@ def main(sm) -> None:
     caption = provenance.caption(
         "The replication's claims and their verdicts (arXiv 2601.13602; arXiv 2606.20416; Sun et al. 2025), each "
         "decided by a rule, never by hand. " + claims.VERDICT_RULE + ". Each row's cell rule says what a cell is "
-        "and which side is claimed; 'measured' shows its least and most favourable cells",
+        "and which side is claimed; 'measured' shows its least and most favourable cells; {results} and {figures} in "
+        "'artefact' are the run's folders (config keys results and figures)",
         seed=sm.params.seed)
     write_text(sm.output.md, tables.markdown(table, caption))
     for c in found:
