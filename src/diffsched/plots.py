@@ -254,8 +254,9 @@ def _blind_panels(table: pd.DataFrame):
     return fig, [(ax, table[(table["dataset"] == d) & (table["oracle"] == o)]) for ax, (d, o) in zip(axes, keys)]
 
 
-def _blind_title(part: pd.DataFrame) -> str:
-    return f"{part['source'].iloc[0].split(',')[0]}, {part['oracle'].iloc[0]} oracles"
+def _blind_title(ax, part: pd.DataFrame) -> None:
+    """The panel's data source and oracle pair, on two lines."""
+    ax.set_title(f"{part['source'].iloc[0].split(',')[0]}\n{part['oracle'].iloc[0]} oracles", fontsize=9)
 
 
 def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
@@ -276,8 +277,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
-        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d",
-               title=_blind_title(part))
+        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        _blind_title(ax, part)
         ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
@@ -292,8 +293,8 @@ def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
         for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
             ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
             ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d",
-               title=_blind_title(part))
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        _blind_title(ax, part)
         ax.legend(fontsize=7)
     save(fig, out, caption)
 
