@@ -135,11 +135,13 @@ def test_unknown_oracle_is_refused():
 def test_scores_pair_the_arms_over_the_start_states():
     rng = np.random.default_rng(5)
     reference, x = rng.standard_normal((200, 6)), rng.standard_normal((40, 6))
-    same = blind_study.scores({"s": {"conditioned": x, "blind": x}}, reference, 100, 0)
-    assert list(same["measure"]) == ["fid", "kid"] and (same["difference"] == 0).all()
-    assert (same["verdict"] == "no resolved difference").all()
-    shifted = blind_study.scores({"s": {"conditioned": x, "blind": x + 3.0}}, reference, 100, 0, ["fid"])
-    row = shifted.iloc[0]
+    table = blind_study.scores({"same": {"conditioned": x, "blind": x}, "shifted": {"conditioned": x, "blind": x + 3}},
+                               reference, 100, 0)
+    assert list(zip(table["sampler"], table["measure"])) == [("same", "fid"), ("same", "kid"), ("shifted", "fid"),
+                                                             ("shifted", "kid")]
+    same = table[table["sampler"] == "same"]
+    assert (same["difference"] == 0).all() and (same["verdict"] == "no resolved difference").all()
+    row = table.iloc[2]
     # a mean shift of 3 in each of 6 features adds |3 * 1|^2 = 54 to the FID (within the samples' own error)
     assert row["difference"] == pytest.approx(54, rel=0.1) and row["verdict"] == "blind worse"
     assert row["conditioned"] == pytest.approx(bootstrap_fid(x, reference))

@@ -185,16 +185,19 @@ def measures(samples: dict, eigenvalues, replicates: int, rng: np.random.Generat
 def scores(features: dict, reference: np.ndarray, replicates: int, seed: int, metrics=SCORES,
            level: float = bootstrap.LEVEL) -> pd.DataFrame:
     """Per sampler and metric of ``metrics`` (fid, kid): both arms and blind minus conditioned with paired
-    intervals over the shared start states (:func:`diffsched.bootstrap.scores`, one resample for both arms) and
-    the verdict. ``features``: sampler -> {"conditioned": (n, k), "blind": (n, k)} Inception features (row i
-    from start i); ``reference``: (m, k) features of the reference images."""
+    intervals over the shared start states (:func:`diffsched.bootstrap.scores`, one resample for every sampler
+    and arm) and the verdict. ``features``: sampler -> {"conditioned": (n, k), "blind": (n, k)} Inception
+    features (row i from start i); ``reference``: (m, k) features of the reference images."""
+    sets = {(label, arm): arms[arm] for label, arms in features.items() for arm in ARMS}
+    result = bootstrap.scores(dict(zip(map(str, sets), sets.values())), reference, replicates, seed)
+    column = {key: j for j, key in enumerate(sets)}  # result.strategies: the sets in this order
     rows = []
-    for label, arms in features.items():
-        result = bootstrap.scores({arm: arms[arm] for arm in ARMS}, reference, replicates, seed)
+    for label in features:
+        a, b = column[label, ARMS[0]], column[label, ARMS[1]]
         for metric in metrics:
             point, reps = result.point[metric], result.replicates[metric]
             rows.append({"sampler": label, "measure": metric,
-                         **paired(point[0], point[1], reps[:, 0], reps[:, 1], level)})
+                         **paired(point[a], point[b], reps[:, a], reps[:, b], level)})
     return pd.DataFrame(rows)
 
 
