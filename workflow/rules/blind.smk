@@ -89,7 +89,12 @@ rule blind_metrics:
 rule blind_outputs:
     input:
         tables=[R("blind", d, o, "measures.csv") for d, o in BLIND_PAIRS],
-        scores=[R("blind", d, o, "scores.csv") for d, o in BLIND_PAIRS],
+        scores=(
+            [R("blind", d, o, "scores.csv") for d, o in BLIND_PAIRS]
+            if BL["scored_resolutions"]
+            else []
+        ),
+        # no FID/KID without scored resolutions
         gaps=[R("blind", d, o, "gap.csv") for d, o in BLIND_PAIRS],
     output:
         csv=report(
