@@ -58,14 +58,98 @@ def test_a_training_sigma_concentrated_at_the_sampled_level_makes_the_arms_agree
     assert set(gap["sigma"]) == {s0} and gap["gap"].max() < 1e-12
 
 
+def test_pooled_points_average_each_block_in_float():
+    images = np.zeros((1, 2, 4, 3), dtype=np.uint8)
+    images[0, :, :2] = [[0, 51, 255], [1, 51, 255]]  # left block: red 0, 0, 1, 1 -> mean 0.5 (not rounded)
+    images[0, :, 2:, 1] = 255
+    rows = blind_study.pooled_points(images, 2)
+    expected = np.array([[0.5, 51, 255], [0, 255, 0]]).ravel() / 127.5 - 1.0  # HWC: block (0, 0), then (0, 1)
+    np.testing.assert_allclose(rows, expected[None], atol=1e-15)
+
+
 def test_pooled_spectrum_is_the_spectrum_of_pooled_images():
     images = np.random.default_rng(3).integers(0, 256, (400, 4, 4, 3), dtype=np.uint8)
     spec = spectrum.compute(images)
     low = blind_study.pooled(spec, 2)
-    rows = spectrum.scale(images).reshape(-1, 2, 2, 2, 2, 3).mean(axis=(2, 4)).reshape(400, -1)
+    rows = blind_study.pooled_points(images, 2)
     np.testing.assert_allclose(low.mean, rows.mean(axis=0), atol=1e-12)
     cov = (low.eigenvectors * low.eigenvalues) @ low.eigenvectors.T
     np.testing.assert_allclose(cov, np.cov(rows.T), atol=1e-12)
     assert blind_study.pooled(spec, 1) is spec
     with pytest.raises(ValueError, match="cannot pool"):
         blind_study.pooled(spec, 3)
+
+
+def two_images():
+    """Two 4x4 training images whose 2x2 block means A, B differ: a rank-one pooled spectrum."""
+    images = np.random.default_rng(4).integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    return images, blind_study.pooled_points(images, 2)
+
+
+def test_empirical_samples_are_measured_in_the_pooled_data_eigenbasis():
+    # The conditioned empirical oracle with many Heun steps returns training rows A or B (it memorises), so in the
+    # eigenbasis of the pooled spectrum only the top direction, (A - B) / |A - B|, carries variance: |A - B|^2 / 4
+    # per sample, while the spectrum's eigenvalue there is the unbiased covariance's |A - B|^2 / 2.
+    images, (a, b) = two_images()
+    spec = blind_study.pooled(spectrum.compute(images), 2)
+    samples, _ = blind_study.run(spec, {"heun": {"solver": "heun", "steps": 40}}, 64, seeds, oracle="empirical",
+                                 points=np.stack([a, b]))
+    z = samples["heun"]["conditioned"]
+    top = np.argmax(spec.eigenvalues)
+    half = np.sum((a - b) ** 2) / 4
+    np.testing.assert_allclose(z[:, top] ** 2, half, rtol=1e-6)
+    np.testing.assert_allclose(np.delete(z, top, axis=1), 0, atol=1e-6)
+    assert spec.eigenvalues[top] == pytest.approx(2 * half, abs=spec.floor)  # the floored directions, pooled
+    table = blind_study.measures(samples, spec.eigenvalues, 50, np.random.default_rng(0))
+    w2 = table.set_index("measure").loc["w2", "conditioned"]
+    others = np.delete(spec.eigenvalues, top)  # the floor, where the samples have no variance
+    expected = ((np.sqrt(half) - np.sqrt(spec.eigenvalues[top])) ** 2 + np.sum(others)) / spec.mean.size
+    assert w2 == pytest.approx(expected, rel=1e-5)
+    # and the eigenbasis samples turn back into the pooled training images
+    pooled = blind_study.sample_images(z, spec)
+    assert all(any((im == t).all() for t in blind_study.sample_images((np.stack([a, b]) - spec.mean)
+                                                                      @ spec.eigenvectors, spec)) for im in pooled)
+
+
+def test_the_empirical_study_is_deterministic_given_its_seed():
+    images, points = two_images()
+    spec = blind_study.pooled(spectrum.compute(images), 2)
+    samplers = {"anc": {"solver": "euler_ancestral", "steps": 3}}
+
+    def once(name):
+        return blind_study.run(spec, samplers, 8, lambda *n: sweep.generator(0, name, *n), oracle="empirical",
+                               points=points, trajectory="anc")
+
+    (first, gap1), (again, gap2), (other, _) = once("a"), once("a"), once("b")
+    for arm in blind_study.ARMS:
+        np.testing.assert_array_equal(first["anc"][arm], again["anc"][arm])
+        assert not np.array_equal(first["anc"][arm], other["anc"][arm])
+    assert gap1.equals(gap2)
+
+
+def test_unknown_oracle_is_refused():
+    with pytest.raises(ValueError, match="unknown oracle 'mixture'"):
+        blind_study.oracles("mixture", model([1.0, 2.0]))
+
+
+def test_scores_pair_the_arms_over_the_start_states():
+    rng = np.random.default_rng(5)
+    reference, x = rng.standard_normal((200, 6)), rng.standard_normal((40, 6))
+    table = blind_study.scores({"same": {"conditioned": x, "blind": x}, "shifted": {"conditioned": x, "blind": x + 3}},
+                               reference, 100, 0)
+    assert list(zip(table["sampler"], table["measure"])) == [("same", "fid"), ("same", "kid"), ("shifted", "fid"),
+                                                             ("shifted", "kid")]
+    same = table[table["sampler"] == "same"]
+    assert (same["difference"] == 0).all() and (same["verdict"] == "no resolved difference").all()
+    row = table.iloc[2]
+    # a mean shift of 3 in each of 6 features adds |3 * 1|^2 = 54 to the FID (within the samples' own error)
+    assert row["difference"] == pytest.approx(54, rel=0.1) and row["verdict"] == "blind worse"
+    assert row["conditioned"] == pytest.approx(bootstrap_fid(x, reference))
+
+
+def bootstrap_fid(x, reference):
+    """The Frechet distance from the moments (scipy's matrix square root), independent of diffsched.bootstrap."""
+    from scipy import linalg
+
+    m1, m2, s1, s2 = x.mean(0), reference.mean(0), np.cov(x.T), np.cov(reference.T)
+    return float(np.sum((m1 - m2) ** 2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real))

@@ -68,9 +68,9 @@ def test_pick_beats_baselines_per_dataset():
     assert found["a"].row()["artefact"] == "x.csv"
 
 
-def blind_row(sampler, solver, measure, conditioned, diff, lo, hi, dataset="cifar10", d=192):
-    return {"dataset": dataset, "dimension": d, "sampler": sampler, "solver": solver, "nfe": 6, "n": 48,
-            "measure": measure, "conditioned": conditioned, "difference": diff, "difference_lo": lo,
+def blind_row(sampler, solver, measure, conditioned, diff, lo, hi, dataset="cifar10", d=192, oracle="gaussian"):
+    return {"oracle": oracle, "dataset": dataset, "dimension": d, "sampler": sampler, "solver": solver, "nfe": 6,
+            "n": 48, "measure": measure, "conditioned": conditioned, "difference": diff, "difference_lo": lo,
             "difference_hi": hi}
 
 
@@ -95,9 +95,10 @@ def test_blind_deterministic_worse_compares_the_two_gaps():
                                                                                0.1, 0.0, 0.2)]
     c = claims.blind_deterministic_worse(pd.DataFrame(rows), ["euler_ancestral"])
     got = dict(zip(c.cells["where"], c.cells["outcome"]))
-    assert got == {"cifar10, d = 192, kl, heun vs anc": CLAIMED, "cifar10, d = 192, w2, heun vs anc": OPPOSITE}
+    assert got == {"gaussian oracles, cifar10, d = 192, kl, heun vs anc": CLAIMED,
+                   "gaussian oracles, cifar10, d = 192, w2, heun vs anc": OPPOSITE}
     # lo = det_lo - sto_hi = 1.0 - 0.1, hi = det_hi - sto_lo = 2.0 + 0.1
-    kl = c.cells.set_index("where").loc["cifar10, d = 192, kl, heun vs anc"]
+    kl = c.cells.set_index("where").loc["gaussian oracles, cifar10, d = 192, kl, heun vs anc"]
     assert (kl["lo"], kl["hi"]) == pytest.approx((0.9, 2.1))
     assert c.row()["verdict"] == UNRESOLVED  # 1 of 2 opposite is not more than half
     only_kl = claims.blind_deterministic_worse(pd.DataFrame(rows[:2]), ["euler_ancestral"])

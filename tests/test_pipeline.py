@@ -127,10 +127,16 @@ def test_blind_table_has_every_dimension_sampler_and_measure(smoke_run):
     import pandas as pd
 
     table = pd.read_csv(smoke_run / "figures/blind/blind_vs_conditioned.csv")
-    assert set(table["dimension"]) == {192, 768} and set(table["measure"]) == {"w2", "kl"}
-    assert set(table["sampler"]) == {"heun", "euler6", "euler18", "ancestral"} and len(table) == 16
+    assert list(dict.fromkeys(table["oracle"])) == ["gaussian", "empirical"]
+    for _, pair in table.groupby("oracle"):  # per pair: w2, kl at 8x8 and 16x16; fid, kid at 16x16 (scored) only
+        assert set(pair["dimension"]) == {192, 768} and len(pair) == 24
+        assert set(pair[pair["dimension"] == 192]["measure"]) == {"w2", "kl"}
+        assert set(pair[pair["dimension"] == 768]["measure"]) == {"w2", "kl", "fid", "kid"}
+        assert set(pair["sampler"]) == {"heun", "euler6", "euler18", "ancestral"}
     assert ((table["difference_lo"] <= table["difference"]) & (table["difference"] <= table["difference_hi"])).all()
-    assert "16 shared start states" in (smoke_run / "figures/blind/blind_vs_conditioned.md").read_text()
+    assert (table[table["measure"].isin(["fid", "kid"])]["n_reference"] == 48).all()
+    caption = (smoke_run / "figures/blind/blind_vs_conditioned.md").read_text()
+    assert "16 shared start states" in caption and "20 evenly spaced training images" in caption
 
 
 def test_data_ranking_floor_and_sources(smoke_run):
@@ -173,6 +179,8 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
     ("gaussian:\n  monte_carlo: {strategies: [edn]}\n", "gaussian.monte_carlo.strategies names ['edn']"),
     ("gaussian:\n  monte_carlo: {mean: [0.0]}\n", "mean has 1 entries, eigenvalues 3"),
     ("criteria: [w2]\n", "criteria"),
+    ("blind:\n  scored_resolutions: [4]\n", "blind.scored_resolutions [4] are not among blind.resolutions"),
+    ("blind:\n  oracles: [mixture]\n", "mixture"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     bad = tmp_path / "bad.yaml"

@@ -1,14 +1,19 @@
-"""Does a denoiser that never sees the noise level sample as well as a conditioned one? The Gaussian model's answer.
+"""Does a denoiser that never sees the noise level sample as well as a conditioned one? The ideal oracles' answer.
 
-For data N(mu, U diag(lambda) U^T) the conditioned oracle :class:`~diffsched.denoisers.GaussianDenoiser` and the
-noise-blind Bayes optimum :class:`~diffsched.denoisers.BlindGaussianDenoiser` (Sun et al. 2025, arXiv 2502.13129;
-arXiv 2606.20416; docs/blind-oracles.md) run through the same sampler from the same N start states (and, for the
-ancestral sampler, the same fresh noise). Measures, in the eigenbasis z = U^T (x - mu):
+Two pairs of oracles (Sun et al. 2025, arXiv 2502.13129; arXiv 2606.20416; docs/blind-oracles.md): for the data's
+Gaussian model N(mu, U diag(lambda) U^T) the conditioned :class:`~diffsched.denoisers.GaussianDenoiser` and the
+noise-blind Bayes optimum :class:`~diffsched.denoisers.BlindGaussianDenoiser`; for the empirical distribution of
+training images :class:`~diffsched.denoisers.EmpiricalDenoiser` and
+:class:`~diffsched.denoisers.BlindEmpiricalDenoiser`.
+Both oracles of a pair run through the same sampler from the same N start states (and, for the ancestral sampler,
+the same fresh noise). Measures, in the data's eigenbasis z = U^T (x - mu) (for the empirical pair too: its images
+are pooled by the same linear map as the spectrum, :func:`pooled_points`):
 
 - per-direction variances v_i = mean_n z_ni^2 (about the model's mean, so a biased mean counts too) against
   lambda_i: W2^2 between N(0, diag(v)) and N(0, diag(lambda)) per dimension, mean_i (sqrt v_i - sqrt lambda_i)^2,
   and the mean over directions of KL(N(0, v_i) || N(0, lambda_i)) = (v_i / lambda_i - 1 - ln(v_i / lambda_i)) / 2;
-- the denoiser gap E|D_blind(x; sigma) - D(x; sigma)|^2 / d on the conditioned sampler's trajectory, per sigma.
+- the denoiser gap E|D_blind(x; sigma) - D(x; sigma)|^2 / d on the conditioned sampler's trajectory, per sigma;
+- FID and KID of the samples' Inception features against reference images (:func:`scores`).
 
 Intervals: the paired bootstrap of :mod:`diffsched.bootstrap` over the shared start states (one resample of the
 N states for both arms), so blind minus conditioned has its own interval.
@@ -20,11 +25,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from diffsched import bootstrap, schedules, solvers, spectrum
+from diffsched import bootstrap, denoisers, schedules, solvers, spectrum
 from diffsched.schedules import SIGMA_MAX, SIGMA_MIN
-from diffsched.denoisers import BlindGaussianDenoiser, GaussianDenoiser
+from diffsched.denoisers import BlindEmpiricalDenoiser, BlindGaussianDenoiser, EmpiricalDenoiser, GaussianDenoiser
 
+ORACLES = ("gaussian", "empirical")
+ARMS = ("conditioned", "blind")
 MEASURES = ("w2", "kl")
+SCORES = ("fid", "kid")
 VERDICTS = ("blind worse", "no resolved difference", "blind better")
 
 
@@ -47,6 +55,41 @@ def pooled(spec: spectrum.Spectrum, factor: int) -> spectrum.Spectrum:
     values, n_floored = spectrum.apply_floor(values, spec.floor)
     meta = dict(spec.meta, pooled_from=resolution, resolution=low)
     return spectrum.Spectrum(pool @ spec.mean, values, vectors, spec.floor, n_floored, spec.n_samples, meta)
+
+
+def pooled_points(images: np.ndarray, factor: int) -> np.ndarray:
+    """uint8 N x H x W x 3 images scaled to [-1, 1] and averaged over factor x factor blocks in float (no
+    rounding): rows in the HWC order of :mod:`diffsched.spectrum`, pooled by the linear map of :func:`pooled`, so
+    their mean and covariance are those of the spectrum of the images pooled by :func:`pooled`."""
+    n, h, w, c = images.shape
+    blocks = spectrum.scale(images).reshape(n, h // factor, factor, w // factor, factor, c)
+    return blocks.mean(axis=(2, 4)).reshape(n, -1)
+
+
+def oracles(kind: str, spec: spectrum.Spectrum, points=None, precond_kwargs: dict | None = None) -> tuple:
+    """The conditioned and noise-blind oracles of ``kind``: ``gaussian``, of the Gaussian model of ``spec``;
+    ``empirical``, of the empirical distribution of ``points`` (N, d) rows in [-1, 1] (e.g. :func:`pooled_points`).
+    ``precond_kwargs`` go to the blind oracle (its training objective, quadrature)."""
+    kwargs = precond_kwargs or {}
+    if kind == "gaussian":
+        return GaussianDenoiser.from_spectrum(spec), BlindGaussianDenoiser.from_spectrum(spec, **kwargs)
+    if kind == "empirical":
+        points = torch.as_tensor(points, dtype=torch.float64)
+        return EmpiricalDenoiser(points), BlindEmpiricalDenoiser(points, **kwargs)
+    raise ValueError(f"unknown oracle {kind!r}; valid: {', '.join(ORACLES)}")
+
+
+def sample_images(z: np.ndarray, spec: spectrum.Spectrum) -> np.ndarray:
+    """uint8 N x r x r x 3 images of eigenbasis samples z (N, d) of :func:`run`: x = mu + U z, clipped and
+    rounded like every sampler's output (:func:`diffsched.denoisers.to_uint8`)."""
+    x = torch.from_numpy(spec.mean + z @ spec.eigenvectors.T)
+    resolution = round((spec.mean.size / 3) ** 0.5)
+    return denoisers.to_uint8(denoisers.to_images(x, resolution)).permute(0, 2, 3, 1).numpy()
+
+
+def image_key(resolution: int, sampler: str, arm: str) -> str:
+    """The name of one arm's images in the study's samples file: ``r<resolution>-<sampler>-<arm>``."""
+    return f"r{resolution}-{sampler}-{arm}"
 
 
 def w2_per_dim(variances, eigenvalues) -> np.ndarray:
@@ -88,15 +131,17 @@ class _GapRecorder:
 
 def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_min: float = SIGMA_MIN,
         sigma_max: float = SIGMA_MAX, rho: float = 7.0, init: str = "exact", trajectory: str | None = None,
-        precond_kwargs: dict | None = None) -> tuple[dict, pd.DataFrame]:
-    """Run both oracles of ``spec`` through every sampler of ``samplers`` (label -> {solver, steps}, on the EDM
+        precond_kwargs: dict | None = None, oracle: str = "gaussian", points=None) -> tuple[dict, pd.DataFrame]:
+    """Run both oracles of ``oracle`` (:func:`oracles`: of ``spec``'s Gaussian model, or of the empirical
+    distribution of ``points``) through every sampler of ``samplers`` (label -> {solver, steps}, on the EDM
     grid of rho over [sigma_min, sigma_max]) from the same n starts. ``seed_generator(*names)`` gives a torch
     generator per draw (the starts, each ancestral sampler's noise). Returns per label the eigenbasis samples
-    {"conditioned": (n, d), "blind": (n, d)} and the gap per sample along the conditioned trajectory of the
-    sampler ``trajectory`` (rows sigma x sample, columns sigma, sample, gap; empty without one).
+    {"conditioned": (n, d), "blind": (n, d)} (z = U^T (x - mu) in ``spec``'s eigenbasis) and the gap per sample
+    along the conditioned trajectory of the sampler ``trajectory`` (rows sigma x sample, columns sigma, sample,
+    gap; empty without one).
     ``precond_kwargs`` go to the blind oracle (its training objective, quadrature)."""
-    conditioned = GaussianDenoiser.from_spectrum(spec)
-    blind = BlindGaussianDenoiser.from_spectrum(spec, **(precond_kwargs or {}))
+    conditioned, blind = oracles(oracle, spec, points, precond_kwargs)
+    mean, basis = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (spec.mean, spec.eigenvectors))
     start = conditioned.start(n, sigma_max, init, seed_generator("start"))
     samples, gap = {}, pd.DataFrame(columns=["sigma", "sample", "gap"])
     for label, s in samplers.items():
@@ -112,7 +157,7 @@ def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_m
                 noise = seed_generator("noise", label)  # the same stream for both arms
                 kwargs["noise"] = lambda x, g=noise: torch.randn(x.shape, generator=g, dtype=x.dtype)
             x = sampler(denoiser, start.clone(), grid, **kwargs)
-            samples[label][arm] = ((x - conditioned.mean) @ conditioned.eigenvectors).numpy()
+            samples[label][arm] = ((x - mean) @ basis).numpy()
         if label == trajectory:
             gap = pd.DataFrame({"sigma": np.repeat(recorder.sigmas, n),
                                 "sample": np.tile(np.arange(n), len(recorder.sigmas)),
@@ -134,6 +179,25 @@ def measures(samples: dict, eigenvalues, replicates: int, rng: np.random.Generat
             rows.append({"sampler": label, "measure": measure, **paired(
                 fn(var["conditioned"], eigenvalues), fn(var["blind"], eigenvalues),
                 fn(reps["conditioned"], eigenvalues), fn(reps["blind"], eigenvalues), level)})
+    return pd.DataFrame(rows)
+
+
+def scores(features: dict, reference: np.ndarray, replicates: int, seed: int, metrics=SCORES,
+           level: float = bootstrap.LEVEL) -> pd.DataFrame:
+    """Per sampler and metric of ``metrics`` (fid, kid): both arms and blind minus conditioned with paired
+    intervals over the shared start states (:func:`diffsched.bootstrap.scores`, one resample for every sampler
+    and arm) and the verdict. ``features``: sampler -> {"conditioned": (n, k), "blind": (n, k)} Inception
+    features (row i from start i); ``reference``: (m, k) features of the reference images."""
+    sets = {(label, arm): arms[arm] for label, arms in features.items() for arm in ARMS}
+    result = bootstrap.scores(dict(zip(map(str, sets), sets.values())), reference, replicates, seed)
+    column = {key: j for j, key in enumerate(sets)}  # result.strategies: the sets in this order
+    rows = []
+    for label in features:
+        a, b = column[label, ARMS[0]], column[label, ARMS[1]]
+        for metric in metrics:
+            point, reps = result.point[metric], result.replicates[metric]
+            rows.append({"sampler": label, "measure": metric,
+                         **paired(point[a], point[b], reps[:, a], reps[:, b], level)})
     return pd.DataFrame(rows)
 
 

@@ -247,15 +247,24 @@ def noise_level(table: pd.DataFrame, out, caption: str) -> None:
     save(fig, out, caption)
 
 
+def _blind_panels(table: pd.DataFrame):
+    """A figure with a panel per (data set, oracle pair) of a blind-study table, and each panel's rows."""
+    keys = list(dict.fromkeys(zip(table["dataset"], table["oracle"])))
+    fig, axes = _panels(len(keys), width=4.6, rows=len(dict.fromkeys(table["oracle"])))
+    return fig, [(ax, table[(table["dataset"] == d) & (table["oracle"] == o)]) for ax, (d, o) in zip(axes, keys)]
+
+
+def _blind_title(ax, part: pd.DataFrame) -> None:
+    """The panel's data source and oracle pair, on two lines."""
+    ax.set_title(f"{part['source'].iloc[0].split(',')[0]}\n{part['oracle'].iloc[0]} oracles", fontsize=9)
+
+
 def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
     """Blind - conditioned W2^2 per dimension against d (log-log of its size, hollow markers where negative), a
-    panel per data set, a line per sampler, and the 1/sqrt(2d) scaling of the noise-level posterior (Sun et al.
-    2025) through each panel's first point."""
-    table = table[table["measure"] == "w2"]
-    names = list(dict.fromkeys(table["dataset"]))
-    fig, axes = _panels(len(names), width=4.6, sharey=True)
-    for ax, name in zip(axes, names):
-        part = table[table["dataset"] == name]
+    panel per data set and oracle pair, a line per sampler, and the 1/sqrt(2d) scaling of the noise-level
+    posterior (Sun et al. 2025) through each panel's first point."""
+    fig, panels = _blind_panels(table[table["measure"] == "w2"])
+    for ax, part in panels:
         for (label, rows), color in zip(part.groupby("sampler", sort=False), sns.color_palette()):
             size = rows["difference"].abs()
             below = (rows["difference"] - rows["difference_lo"]).abs()
@@ -268,8 +277,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
-        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d",
-               title=part["source"].iloc[0].split(",")[0])
+        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        _blind_title(ax, part)
         ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
@@ -278,16 +287,14 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
 
 def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
     """The denoiser gap E|D_blind - D|^2 / d against sigma along the conditioned trajectory (log-log), a panel per
-    data set, a line per dimension, with its bootstrap band."""
-    names = list(dict.fromkeys(gaps["dataset"]))
-    fig, axes = _panels(len(names), width=4.6, sharey=True)
-    for ax, name in zip(axes, names):
-        part = gaps[gaps["dataset"] == name]
+    data set and oracle pair, a line per dimension, with its bootstrap band."""
+    fig, panels = _blind_panels(gaps)
+    for ax, part in panels:
         for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
             ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
             ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d",
-               title=part["source"].iloc[0].split(",")[0])
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        _blind_title(ax, part)
         ax.legend(fontsize=7)
     save(fig, out, caption)
 

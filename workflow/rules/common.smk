@@ -78,6 +78,13 @@ def check_config(cfg):
         raise WorkflowError(
             f"config blind.trajectory {bl['trajectory']!r} is not a key of blind.samplers {sorted(bl['samplers'])}"
         )
+    unscored = sorted(set(bl["scored_resolutions"]) - set(bl["resolutions"]))
+    if unscored:
+        raise WorkflowError(
+            f"config blind.scored_resolutions {unscored} are not among blind.resolutions {bl['resolutions']}; "
+            "FID/KID score the study's own samples, so add them to blind.resolutions or drop them from "
+            "blind.scored_resolutions"
+        )
     check_training(cfg)
 
 
@@ -291,10 +298,17 @@ def denoiser_samples(w):
     return [cell_path(c) for c in denoiser_cells(w)]
 
 
+def oracle_reference(dataset, denoiser):
+    """The reference images of a denoiser's samples, shared by the sweep and the noise-blind study: exact
+    Gaussian samples for the Gaussian oracle, real training images for every other denoiser.
+    """
+    source = "gaussian" if denoiser == "gaussian" else "train"
+    return R("reference", dataset, f"{source}-{config['sweep']['reference']}.npz")
+
+
 def sweep_reference(w):
-    """Exact Gaussian samples for the Gaussian oracle, real training images for every other denoiser."""
-    source = "gaussian" if w.denoiser == "gaussian" else "train"
-    return R("reference", w.dataset, f"{source}-{config['sweep']['reference']}.npz")
+    """The reference images of a sweep cell's denoiser (:func:`oracle_reference`)."""
+    return oracle_reference(w.dataset, w.denoiser)
 
 
 def probe_inputs(wildcards):
