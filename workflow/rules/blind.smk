@@ -21,14 +21,6 @@ STUDY = {  # the study's settings, the same for every data set, and the noise ra
 BLIND_PAIRS = [(d, o) for d in BL["datasets"] for o in BL["oracles"]]
 
 
-def blind_inputs(w):
-    """The data set's spectrum (its eigenbasis, its Gaussian model) and, for the empirical pair, its images."""
-    files = {"spectrum": R("spectrum", f"{w.dataset}.npz")}
-    if w.oracle == "empirical":
-        files["train"] = R("data", w.dataset, "train.npz")
-    return files
-
-
 rule blind_study:
     input:
         unpack(blind_inputs),

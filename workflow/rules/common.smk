@@ -298,6 +298,15 @@ def denoiser_samples(w):
     return [cell_path(c) for c in denoiser_cells(w)]
 
 
+def blind_inputs(w):
+    """The noise-blind study's inputs: the data set's spectrum (its eigenbasis, its Gaussian model) and, for the
+    empirical pair, its images."""
+    files = {"spectrum": R("spectrum", f"{w.dataset}.npz")}
+    if w.oracle == "empirical":
+        files["train"] = R("data", w.dataset, "train.npz")
+    return files
+
+
 def oracle_reference(dataset, denoiser):
     """The reference images of a denoiser's samples, shared by the sweep and the noise-blind study: exact
     Gaussian samples for the Gaussian oracle, real training images for every other denoiser.
