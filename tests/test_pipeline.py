@@ -176,6 +176,7 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
     ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
     ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
     ("sweep:\n  every_seed: [gausian]\n", "sweep.every_seed names ['gausian']"),
+    ("sweep:\n  every_seed: [cifar100/gaussian]\n", "every_seed names ['cifar100/gaussian']"),
     ("gaussian:\n  monte_carlo: {strategies: [edn]}\n", "gaussian.monte_carlo.strategies names ['edn']"),
     ("gaussian:\n  monte_carlo: {mean: [0.0]}\n", "mean has 1 entries, eigenvalues 3"),
     ("criteria: [w2]\n", "criteria"),

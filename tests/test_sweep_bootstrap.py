@@ -1,4 +1,5 @@
-"""The sweep's bootstrap table (diffsched.sweep.bootstrap_rows, score_rows) against hand-computed values."""
+"""The sweep's bootstrap table (diffsched.sweep.bootstrap_rows, score_rows) against hand-computed values, and which
+cells run every seed (sweep.cell_seeds)."""
 
 import numpy as np
 import pandas as pd
@@ -50,3 +51,11 @@ def test_display_joins_each_estimate_with_its_interval_and_verdict():
     assert b["spearman"] == "-0.5 [-0.925, 0.35]" and b["vs_edm"] == "-1 [-2.35, 0.35] unresolved"
     assert shown.iloc[2]["vs_edm"] == "0 [0, 0] is the pick"
     assert list(shown["spearman_resolved"]) == ["no (interval > +-0.3)", "yes", "no (interval > +-0.3)"]
+
+
+def test_every_seed_names_denoisers_or_single_pairs():
+    config = {"seeds": [0, 1, 2], "every_seed": ["empirical", "cifar10/gaussian"]}
+    assert sweep.cell_seeds(config, "cifar10", "gaussian") == [0, 1, 2]
+    assert sweep.cell_seeds(config, "celeba32", "gaussian") == [0]  # the pair names cifar10 only
+    assert sweep.cell_seeds(config, "celeba32", "empirical") == [0, 1, 2]  # a bare denoiser: every data set
+    assert sweep.cell_seeds(config, "cifar10", "unet-with") == [0]

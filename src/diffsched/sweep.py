@@ -36,11 +36,12 @@ def oracle(kind: str, spectrum_path, train_path, empirical_images: int | None = 
     raise ValueError(f"unknown oracle {kind!r}; valid: {', '.join(ORACLES)}")
 
 
-def cell_seeds(sweep_config: dict, denoiser: str) -> list[int]:
-    """The start-noise seeds of a denoiser's cells: every one of ``seeds`` for the denoisers in ``every_seed``
-    (the repeats that measure the FID's sampling error), the first one for the others."""
-    seeds = sweep_config["seeds"]
-    return list(seeds) if denoiser in sweep_config["every_seed"] else list(seeds[:1])
+def cell_seeds(sweep_config: dict, dataset: str, denoiser: str) -> list[int]:
+    """The start-noise seeds of a (data set, denoiser) pair's cells: every one of ``seeds`` where ``every_seed``
+    names the denoiser (all its data sets) or the pair as ``dataset/denoiser``, the first one elsewhere. The
+    repeats add start states where the question is decided (the paired bootstrap pools them)."""
+    seeds, chosen = sweep_config["seeds"], sweep_config["every_seed"]
+    return list(seeds) if denoiser in chosen or f"{dataset}/{denoiser}" in chosen else list(seeds[:1])
 
 
 def pairs(sweep_config: dict) -> list[tuple[str, str]]:

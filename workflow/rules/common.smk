@@ -98,15 +98,13 @@ def check_training(cfg):
             f"config sweep.networks names {sorted(unknown)}, not among the trained models {models} "
             "(<training.networks key>-<training.variants key>)"
         )
-    unknown = (
-        set(cfg["sweep"]["every_seed"])
-        - set(cfg["sweep"]["denoisers"])
-        - set(cfg["sweep"]["networks"])
-    )
+    swept = [*cfg["sweep"]["denoisers"], *cfg["sweep"]["networks"]]
+    pairs = ["{}/{}".format(*pair) for pair in sweep.pairs(cfg["sweep"])]
+    unknown = set(cfg["sweep"]["every_seed"]) - set(swept) - set(pairs)
     if unknown:
         raise WorkflowError(
-            f"config sweep.every_seed names {sorted(unknown)}, which are neither in sweep.denoisers nor in "
-            "sweep.networks; list only denoisers the sweep runs"
+            f"config sweep.every_seed names {sorted(unknown)}, which are neither denoisers the sweep runs "
+            f"({', '.join(swept)}) nor pairs it runs as dataset/denoiser (e.g. {pairs[0]}); list only those"
         )
     unknown = set(tr["datasets"]) - set(cfg["data"]["datasets"])
     if unknown:
@@ -268,7 +266,7 @@ def sweep_cells(first_only=False):
         if not first_only or dataset == sw["datasets"][0]
         for solver in pick(sw["solvers"])
         for nfe in sw["nfe"]
-        for seed in pick(sweep.cell_seeds(sw, denoiser))
+        for seed in pick(sweep.cell_seeds(sw, dataset, denoiser))
     ]
 
 

@@ -23,8 +23,8 @@ def main(sm) -> None:
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
                  denoisers=", ".join(sw["denoisers"] + [f"{n} ({trained})" for n in sw["networks"]]),
                  solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
-                 seeds="; ".join(f"{d}: {', '.join(map(str, sweep.cell_seeds(sw, d)))}"
-                                 for d in sw["denoisers"] + sw["networks"]),
+                 seeds="; ".join(f"{d}/{n}: {', '.join(map(str, sweep.cell_seeds(sw, d, n)))}"
+                                 for d, n in sweep.pairs(sw)),
                  sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
     tables.write_csv(table, sm.output.table_csv)
     shown = table.drop(columns=["reference", "prc_features", "weights_sha256"])
