@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from torch_fidelity.metric_kid import kernel_poly
 
 LEVEL = 0.9
 VERDICTS = ("a better", "b better", "unresolved")
@@ -30,6 +29,14 @@ class Scores:
     strategies: tuple[str, ...]
     point: dict[str, np.ndarray]
     replicates: dict[str, np.ndarray]
+
+
+def _kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """torch-fidelity's KID kernel (x . y / d + 1)^3. Imported at first use: torch-fidelity loads torchvision
+    (about 2.5 s), which the many jobs that import this module only to plan or summarise a sweep never need."""
+    from torch_fidelity.metric_kid import kernel_poly
+
+    return kernel_poly(x, y)
 
 
 def resample(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
@@ -81,8 +88,8 @@ class _Kernel:
     start never pairs with its own copies), every sample-reference pair, the reference term fixed."""
 
     def __init__(self, features: np.ndarray, reference: np.ndarray, reference_term: float):
-        self.kernel = kernel_poly(features, features)
-        self.cross = kernel_poly(features, reference).mean(1)
+        self.kernel = _kernel(features, features)
+        self.cross = _kernel(features, reference).mean(1)
         self.reference_term = reference_term
 
     def __call__(self, counts: np.ndarray) -> np.ndarray:
@@ -96,7 +103,7 @@ def _reference_term(reference: np.ndarray, block: int = 1024) -> float:
     """Mean kernel value over pairs of distinct reference features (row blocks bound the memory)."""
     m, total = len(reference), 0.0
     for a in range(0, m, block):
-        k = kernel_poly(reference[a : a + block], reference)
+        k = _kernel(reference[a : a + block], reference)
         total += k.sum() - np.trace(k, offset=a)
     return total / (m * (m - 1))
 
