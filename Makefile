@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 CORES ?= all
+# Free disk the environment build needs: the venv (torch with its CUDA libraries, about 6 GB) and pip's unpacking.
+ENV_MIN_FREE_GB ?= 10
 
 .PHONY: env run smoke test test-slurm test-slurm-short bench lint clean docs-figures
 
 env: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import os, shutil, sys; free = shutil.disk_usage(os.path.dirname(os.path.abspath("$(VENV)"))).free / 1e9; sys.exit(None if free >= $(ENV_MIN_FREE_GB) else f"make: {free:.1f} GB free on the disk of $(abspath $(VENV)), and building $(VENV) needs about $(ENV_MIN_FREE_GB) GB (torch with its CUDA libraries is about 6 GB). Free space (old clones, results/, /tmp) and run make again.")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,slurm]"
