@@ -2,7 +2,7 @@
 # configuration (config.yaml); overlays in workflow/configs/ (smoke, paper) are added with --configfile.
 from snakemake.utils import min_version, validate
 
-from diffsched import slurm_guard
+from diffsched.infra import slurm_guard
 
 min_version("9.0")
 
@@ -33,7 +33,7 @@ localrules:
 
 
 onstart:
-    # Under the slurm executor: stop the run when SLURM can never start one of its jobs (diffsched.slurm_guard).
+    # Under the slurm executor: stop the run when SLURM can never start one of its jobs (diffsched.infra.slurm_guard).
     if (
         workflow.executor_plugin is not None
         and workflow.executor_plugin.cli_prefix == "slurm"

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from timing import median_seconds
 
-from diffsched import inception_weights
+from diffsched.metrics import inception_weights
 
 
 def conv_shapes(weights: str) -> Counter:

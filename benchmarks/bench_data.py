@@ -17,20 +17,20 @@ CASES = [("cifar10", "cifar10", 32), ("celeba32", "celeba", 32), ("celeba64", "c
 
 
 def _prepare(queue, dataset, resolution, source, out_dir):
-    from diffsched import data
+    from diffsched.data import datasets
 
     start = time.perf_counter()
-    paths = data.prepare(data.resolve(dataset, source), out_dir, resolution=resolution)
+    paths = datasets.prepare(datasets.resolve(dataset, source), out_dir, resolution=resolution)
     elapsed = time.perf_counter() - start
-    counts = {split: data.load(p)[2]["count"] for split, p in paths.items()}
+    counts = {split: datasets.load(p)[2]["count"] for split, p in paths.items()}
     queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, counts))
 
 
 def _spectrum(queue, path, chunk):
-    from diffsched import data, spectrum
+    from diffsched.data import datasets, spectrum
 
     start = time.perf_counter()
-    images, _, _ = data.load(path)
+    images, _, _ = datasets.load(path)
     spec = spectrum.compute(images, chunk=chunk)
     elapsed = time.perf_counter() - start
     queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, spec.n_floored))

@@ -17,7 +17,9 @@ import torch  # noqa: E402
 
 from timing import median_seconds  # noqa: E402
 
-from diffsched import denoisers, schedules, solvers  # noqa: E402
+from diffsched import solvers  # noqa: E402
+from diffsched.models import denoisers
+from diffsched.method import schedules
 
 torch.set_num_threads(1)
 D, BATCH, CLASSES, POINTS, NFE = 3072, 64, 10, 50_000, 9

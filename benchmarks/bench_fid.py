@@ -34,7 +34,7 @@ from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics
 from bench_conv import conv_shapes
 from timing import median_seconds
 
-from diffsched import fast_inception, inception_weights, metrics
+from diffsched.metrics import fast_inception, inception_weights, scores
 
 EXTRACTORS = ("torch-fidelity", "torch-fidelity+keep_heap", "diffsched")
 
@@ -48,7 +48,7 @@ def cifar(n: int, path: str) -> torch.Tensor:
                 images.append(np.asarray(Image.open(io.BytesIO(tar.extractfile(member).read())).convert("RGB")))
                 if len(images) == n:
                     break
-    return metrics.as_uint8_nchw(np.stack(images))
+    return scores.as_uint8_nchw(np.stack(images))
 
 
 def extractor(name: str, weights: str):

@@ -15,7 +15,8 @@ import numpy as np  # noqa: E402
 
 from timing import median_seconds  # noqa: E402
 
-from diffsched import gaussian, optimise, schedules  # noqa: E402
+from diffsched import schedules  # noqa: E402
+from diffsched.method import gaussian, optimise
 
 D, N = 12_288, 10
 LAM = 50.0 * np.arange(1, D + 1) ** -1.0  # power-law spectrum of image-like data

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Run inside a tree (its src on PYTHONPATH): time ranking.kl_table on the config's powerlaw spectrum.
 CHILD = """
 import sys, time, yaml, numpy as np
-from diffsched import gaussian_study, ranking
+from diffsched.studies import gaussian_study, ranking
 cfg = yaml.safe_load(open(sys.argv[1]))
 g = cfg["gaussian"]
 lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])
@@ -45,7 +45,8 @@ print(time.perf_counter() - start, lam.size)
 # (argv: config, the earlier tree's csv). Prints one line per optimum cell, then the table's total seconds.
 DESCENT = """
 import sys, time, yaml, numpy as np, pandas as pd
-from diffsched import gaussian, gaussian_study, optimise, ranking
+from diffsched.method import gaussian, optimise
+from diffsched.studies import gaussian_study, ranking
 cfg = yaml.safe_load(open(sys.argv[1]))
 g = cfg["gaussian"]
 lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])

@@ -4,8 +4,8 @@
 Small CPU scale by default (about a minute on a shared 2-core machine): one thread, 32x32 RGB, batch 8, U-Net
 width 32 with the protocol's layout (multipliers 1, 2, 4, 8, two blocks per level, attention at every resolution),
 DiT depth 6, hidden 128, 4 heads, patch 2.
-Training: images/s of full Adam + EMA steps (diffsched.train's step, EDM loss); sampling: images/s of Heun
-(diffsched.solvers) on an EDM grid of ``--steps`` steps (2 steps - 1 network calls). Medians of ``--repeats``.
+Training: images/s of full Adam + EMA steps (diffsched.models.training's step, EDM loss); sampling: images/s of Heun
+(diffsched.method.solvers) on an EDM grid of ``--steps`` steps (2 steps - 1 network calls). Medians of ``--repeats``.
 
 Reference row ``ddpm-pytorch Unet``: denoising-diffusion-pytorch's ``Unet`` (the ``bench`` extra, installed by
 ``make bench``) with dim = width, the same multipliers and attention heads, full attention at every level through
@@ -24,8 +24,9 @@ from functools import partial
 import torch
 from torch import nn
 
-from diffsched import precond, schedules, solvers
-from diffsched.nets import build, count_parameters, unet
+from diffsched.models import precond
+from diffsched.method import schedules, solvers
+from diffsched.models.nets import build, count_parameters, unet
 
 MULT = (1, 2, 4, 8)  # channel multipliers of both U-Nets
 HEAD_CHANNELS = 64  # our UNet's default: heads = channels // 64 (at least one)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from diffsched import data, metrics
+from diffsched.data import datasets
+from diffsched.metrics import scores
 
 
 def main() -> None:
@@ -29,16 +30,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    train, _, _ = data.load(args.results / "data" / args.dataset / "train.npz")
+    train, _, _ = datasets.load(args.results / "data" / args.dataset / "train.npz")
     reference = np.load(args.results / "reference" / args.dataset / f"train-{args.reference}.npz")["images"]
-    held = train[data.subset(len(train), args.held)]
+    held = train[datasets.subset(len(train), args.held)]
     rng = np.random.default_rng(args.seed)
     sets = {f"{args.n} of the {args.held} held images": held[: args.n],
             f"{args.n} draws with replacement from the {args.held} held": held[rng.integers(0, args.held, args.n)],
             f"{args.n} other training images": train[rng.choice(len(train), args.n, replace=False)]}
-    scores, _, _ = metrics.score_sets(sets, reference, args.dataset, ("fid", "kid"), args.results / "cache")
+    scored, _, _ = scores.score_sets(sets, reference, args.dataset, ("fid", "kid"), args.results / "cache")
     print(f"{args.dataset}: {args.reference} reference images (the noise-blind study's empirical reference)")
-    for label, s in scores.items():
+    for label, s in scored.items():
         print(f"{label:55s} FID {s['fid']:7.1f}  KID {s['kid_mean']:+.4f}")
 
 

@@ -2,15 +2,16 @@
 
 ``python benchmarks/gpu_check.py`` (``make gpu-check``; under 8 minutes on one GPU is the aim): the U-Net and the
 DiT of workflow/configs/paper.yaml, each with and without the time embedding, trained on CIFAR-10 with the paper's
-settings (bf16 autocast and torch.compile, through :func:`diffsched.train.train`), first ``--warmup`` steps (the
-compile), then ``--steps`` more resumed from that checkpoint and timed (one checkpoint write included). The EMA
-weights sample as in the pipeline (:class:`diffsched.trained.FlatDenoiser`, :func:`diffsched.sweep.sample`, the
-configuration's samplers) and are scored with FID against training images (:mod:`diffsched.metrics`, on the GPU).
-Prints training, sampling and FID images/s (sampling and FID: medians of ``--repeats``), the device, torch
-version and date. FIDs after a few hundred steps check that the path works; they are not results.
+settings (bf16 autocast and torch.compile, through :func:`diffsched.models.training.train`), first ``--warmup`` steps
+(the compile), then ``--steps`` more resumed from that checkpoint and timed (one checkpoint write included). The EMA
+weights sample as in the pipeline (:class:`diffsched.models.checkpoints.FlatDenoiser`,
+:func:`diffsched.studies.sweep.sample`, the configuration's samplers) and are scored with FID against training images
+(:mod:`diffsched.metrics.scores`, on the GPU). Prints training, sampling and FID images/s (sampling and FID: medians of
+``--repeats``), the device, torch version and date. FIDs after a few hundred steps check that the path works; they are
+not results.
 
 ``--reduced`` (``make gpu-check REDUCED=1``, and tests/test_gpu_check.py in CI): the same code on the CPU with
-the default configuration's small networks and tiny step and sample counts. There train.py trains in fp32 (its
+the default configuration's small networks and tiny step and sample counts. There models/training.py trains in fp32 (its
 autocast is CUDA-only), so bf16 is exercised on CUDA alone; torch.compile runs in both forms.
 """
 
@@ -27,7 +28,11 @@ from pathlib import Path
 import torch
 import yaml
 
-from diffsched import data, metrics, nets, schedules, solvers, sweep, train, trained
+from diffsched.data import datasets
+from diffsched.metrics import scores
+from diffsched.models import checkpoints, nets, training
+from diffsched.method import schedules, solvers
+from diffsched.studies import sweep
 from timing import median_seconds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,21 +66,21 @@ def device_name(device: torch.device) -> str:
     return f"CPU, {torch.get_num_threads()} threads"
 
 
-def train_model(training: dict, model: str, images, batch: int, warmup: int, steps: int, compiled: bool, device,
+def train_model(train_cfg: dict, model: str, images, batch: int, warmup: int, steps: int, compiled: bool, device,
                 out: Path):
     """Train ``model`` with bf16 autocast (and torch.compile) for ``warmup`` steps, then ``steps`` more resumed
     from that checkpoint: (EMA network, preconditioning, parameters, warm-up seconds, seconds of the timed steps)."""
-    model_spec = trained.spec(training, model, RESOLUTION)
-    torch.manual_seed(training["seed"])
-    net, preconditioning = trained.build(model_spec)
+    model_spec = checkpoints.spec(train_cfg, model, RESOLUTION)
+    torch.manual_seed(train_cfg["seed"])
+    net, preconditioning = checkpoints.build(model_spec)
     times = []
     for total in (warmup, warmup + steps):  # the second run resumes from the first one's checkpoint
-        config = train.TrainConfig(
-            steps=total, batch_size=batch, lr=training["lr"], betas=tuple(training["betas"]),
-            ema_decay=train.ema_decay(training["ema_halflife_images"], batch), seed=training["seed"],
+        config = training.TrainConfig(
+            steps=total, batch_size=batch, lr=train_cfg["lr"], betas=tuple(train_cfg["betas"]),
+            ema_decay=training.ema_decay(train_cfg["ema_halflife_images"], batch), seed=train_cfg["seed"],
             checkpoint_every=total, log_every=total, precision="bf16", compile=compiled)
         start = time.perf_counter()
-        ema = train.train(net, preconditioning, images, out / model, config, device=device, progress=False,
+        ema = training.train(net, preconditioning, images, out / model, config, device=device, progress=False,
                           run={"spec": model_spec})
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -102,8 +107,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reduced", action="store_true", help="the CPU form at toy scale (CI)")
     p.add_argument("--device", help="default: cuda (full form), cpu (reduced form)")
-    p.add_argument("--data-root", help="folder of the offline archives (default: diffsched.data's)")
-    p.add_argument("--cache", help="Inception weights and reference features (default: diffsched.inception_weights')")
+    p.add_argument("--data-root", help="folder of the offline archives (default: diffsched.data.datasets's)")
+    p.add_argument("--cache", help="Inception weights and reference features"
+                   " (default: diffsched.metrics.inception_weights')")
     for key in ("warmup", "steps", "samples", "reference", "repeats"):
         p.add_argument(f"--{key}", type=int, help="default: the form's (FORMS)")
     args = p.parse_args(argv)
@@ -115,12 +121,12 @@ def main(argv=None) -> None:
                  "here; the CPU form is `make gpu-check REDUCED=1` (--reduced)")
     device = torch.device(f["device"])
     config = configuration(f["overlay"])
-    training = config["training"]
-    batch = f["batch"] or training["batch_size"]
-    source = data.resolve(DATASET, "auto", root=args.data_root)
-    images = data.read(source, RESOLUTION, f["limit"])["train"][0]
-    reference = images[data.subset(len(images), f["reference"])]
-    precision = "bf16 autocast" if device.type == "cuda" else "fp32 (train.py autocasts on CUDA only)"
+    train_cfg = config["training"]
+    batch = f["batch"] or train_cfg["batch_size"]
+    source = datasets.resolve(DATASET, "auto", root=args.data_root)
+    images = datasets.read(source, RESOLUTION, f["limit"])["train"][0]
+    reference = images[datasets.subset(len(images), f["reference"])]
+    precision = "bf16 autocast" if device.type == "cuda" else "fp32 (models/training.py autocasts on CUDA only)"
     print(f"gpu check ({form} form): {device_name(device)}, torch {torch.__version__}, "
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", flush=True)
     print(f"{f['overlay'] or 'config.yaml'}: {source.label} ({len(images)} training images), batch {batch}, "
@@ -130,20 +136,20 @@ def main(argv=None) -> None:
           "|---|---|---|---|---|---|---|---|", flush=True)
     sets = {}
     with tempfile.TemporaryDirectory() as out:
-        for model in (trained.model_name(n, v) for n in training["networks"] for v in VARIANTS):
+        for model in (checkpoints.model_name(n, v) for n in train_cfg["networks"] for v in VARIANTS):
             compiled = f["compiled"] is None or model in f["compiled"]
             ema, preconditioning, parameters, warm, timed = train_model(
-                training, model, images, batch, f["warmup"], f["steps"], compiled, device, Path(out))
-            denoiser = trained.FlatDenoiser(ema, preconditioning, RESOLUTION)
+                train_cfg, model, images, batch, f["warmup"], f["steps"], compiled, device, Path(out))
+            denoiser = checkpoints.FlatDenoiser(ema, preconditioning, RESOLUTION)
             for label, (samples, nfe, seconds) in sample_model(denoiser, config, f["samples"],
                                                                 f["sampler_steps"], f["repeats"]).items():
                 sets[f"{model}:{label}"] = samples
                 print(f"| {model} | {parameters:,} | {compiled} | {warm:.1f} | {f['steps'] * batch / timed:.1f} | "
                       f"{label} | {nfe} | {f['samples'] / seconds:.1f} |", flush=True)
-    score = dict(reference_key=metrics.reference_key(DATASET, reference), cache=args.cache,
+    score = dict(reference_key=scores.reference_key(DATASET, reference), cache=args.cache,
                  cuda=device.type == "cuda", use_compile=f["fid_compiled"])
-    fid = metrics.compute_metrics_of_sets(sets, reference, ("fid",), **score)  # also compiles and caches
-    seconds = median_seconds(lambda: metrics.compute_metrics_of_sets(sets, reference, ("fid",), **score),
+    fid = scores.compute_metrics_of_sets(sets, reference, ("fid",), **score)  # also compiles and caches
+    seconds = median_seconds(lambda: scores.compute_metrics_of_sets(sets, reference, ("fid",), **score),
                              f["repeats"])
     print("\nFID: " + ", ".join(f"{name} {scores['fid']:.1f}" for name, scores in fid.items()))
     print(f"FID images/s: {len(sets) * f['samples'] / seconds:.1f} ({len(sets)} sets of {f['samples']} samples, "

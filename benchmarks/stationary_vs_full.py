@@ -11,7 +11,9 @@ import argparse
 
 import numpy as np
 
-from diffsched import gaussian, recommend, spectrum
+from diffsched.method import gaussian
+from diffsched.interface import recommend
+from diffsched.data import spectrum
 
 QUANTILES = (0.0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 

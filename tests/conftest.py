@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from diffsched import inception_weights
+from diffsched.metrics import inception_weights
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
 

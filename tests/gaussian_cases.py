@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.stats import ortho_group
 
-from diffsched import schedules, solvers
+from diffsched.method import schedules, solvers
 
 # The 3-D source: eigenvalues, eigenvectors (rows of U^T), mean; and the grid its samples are run on.
 LAM3 = np.array([0.2, 1.0, 3.0])

@@ -7,8 +7,9 @@ import pytest
 import torch
 from scipy.special import logsumexp, softmax
 
-from diffsched import denoisers, spectrum
-from diffsched.precond import EDM, VPCosine
+from diffsched.models import denoisers
+from diffsched.data import spectrum
+from diffsched.models.precond import EDM, VPCosine
 from test_denoisers import random_gaussian
 
 SD = 0.5  # EDM's sigma_data

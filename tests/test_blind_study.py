@@ -1,12 +1,13 @@
-"""The blind-vs-conditioned Gaussian study (diffsched.blind_study) against independent expectations."""
+"""The blind-vs-conditioned Gaussian study (diffsched.studies.blind_study) against independent expectations."""
 
 import math
 
 import numpy as np
 import pytest
 
-from diffsched import blind_study, spectrum, sweep
-from diffsched.precond import EDM
+from diffsched.studies import blind_study, sweep
+from diffsched.data import spectrum
+from diffsched.models.precond import EDM
 
 
 def model(eigenvalues, seed=0):
@@ -148,7 +149,8 @@ def test_scores_pair_the_arms_over_the_start_states():
 
 
 def bootstrap_fid(x, reference):
-    """The Frechet distance from the moments (scipy's matrix square root), independent of diffsched.bootstrap."""
+    """The Frechet distance from the moments (scipy's matrix square root), independent of
+    diffsched.metrics.bootstrap."""
     from scipy import linalg
 
     m1, m2, s1, s2 = x.mean(0), reference.mean(0), np.cov(x.T), np.cov(reference.T)

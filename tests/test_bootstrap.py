@@ -6,7 +6,7 @@ import torch
 from scipy import linalg, stats
 from torch_fidelity.metric_kid import kernel_poly, mmd2
 
-from diffsched import bootstrap, metrics
+from diffsched.metrics import bootstrap, scores
 
 
 def plain_fid(x, reference):
@@ -41,12 +41,12 @@ def test_full_sample_fid_and_kid_are_the_plain_formulas():
         assert result.point["fid"][j] == pytest.approx(plain_fid(x, ref), rel=1e-9)
         k = mmd2(kernel_poly(x, x), kernel_poly(x, ref), kernel_poly(ref, ref))  # torch-fidelity, one subset of all
         assert result.point["kid"][j] == pytest.approx(k, rel=1e-9)
-    # fewer samples than dimensions: metrics.frechet_distance's own route
+    # fewer samples than dimensions: scores.frechet_distance's own route
     few = features(rng, 6)
     stats_ref = {"mu": ref.mean(0), "sigma": np.cov(ref, rowvar=False)}
     # both take square roots of a zero eigenvalue (the centring's) known to rounding: 1e-7 each
     assert bootstrap.scores({"x": few}, ref, replicates=1).point["fid"][0] == pytest.approx(
-        metrics.frechet_distance(torch.from_numpy(few), stats_ref), abs=1e-6)
+        scores.frechet_distance(torch.from_numpy(few), stats_ref), abs=1e-6)
 
 
 def test_a_replicate_scores_its_drawn_start_states():

@@ -1,12 +1,12 @@
-"""The claims' verdict rule (diffsched.claims) on small hand-made tables whose verdicts are worked out here."""
+"""The claims' verdict rule (diffsched.studies.claims) on small hand-made tables whose verdicts are worked out here."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from diffsched import claims
-from diffsched.claims import CLAIMED, OPEN, OPPOSITE, REFUTED, REPRODUCED, UNRESOLVED
+from diffsched.studies import claims
+from diffsched.studies.claims import CLAIMED, OPEN, OPPOSITE, REFUTED, REPRODUCED, UNRESOLVED
 
 
 @pytest.mark.parametrize("lo,hi,want", [(0.1, 2.0, CLAIMED), (-2.0, -0.1, OPPOSITE), (-0.1, 0.1, OPEN),

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from diffsched import gaussian, optimise, schedules
+from diffsched.method import gaussian, optimise, schedules
 
 
 def cli(*args):

@@ -7,7 +7,7 @@ from scipy.stats import ortho_group
 
 from gaussian_cases import COV3, GRID3, LAM3, MU3, U3, full_kl, sample_3d
 
-from diffsched import gaussian, optimise, schedules, solvers, strategies
+from diffsched.method import gaussian, optimise, schedules, solvers, strategies
 
 DELTA_WIDE = 0.5  # a smoothing wide enough to change the KL visibly
 

@@ -10,9 +10,10 @@ import pytest
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from diffsched import data, store
+from diffsched.data import datasets
+from diffsched.infra import store
 
-OFFLINE = data.DEFAULT_ROOT
+OFFLINE = datasets.DEFAULT_ROOT
 needs_offline = pytest.mark.skipif(
     not (OFFLINE / "cifar10-jpeg.tar.gz").is_file(), reason=f"offline archives not in {OFFLINE}"
 )
@@ -36,8 +37,8 @@ def add_bytes(tar, name, blob):
 
 @needs_offline
 def test_offline_checksums_pass():
-    for dataset in data.DATASETS:
-        data.verify(data.resolve(dataset, "offline"))
+    for dataset in datasets.DATASETS:
+        datasets.verify(datasets.resolve(dataset, "offline"))
 
 
 @needs_offline
@@ -45,12 +46,12 @@ def test_truncated_archive_fails_before_decoding_and_writes_nothing(tmp_path):
     good = OFFLINE / "cifar10-jpeg.tar.gz"
     with open(good, "rb") as f:
         (tmp_path / good.name).write_bytes(f.read(good.stat().st_size // 2))
-    source = data.resolve("cifar10", "auto", root=tmp_path)
+    source = datasets.resolve("cifar10", "auto", root=tmp_path)
     assert source.kind == "offline"
     actual = hashlib.sha256((tmp_path / good.name).read_bytes()).hexdigest()
     out = tmp_path / "out"
     with pytest.raises(ValueError) as err:
-        data.prepare(source, out, limit=10)
+        datasets.prepare(source, out, limit=10)
     message = str(err.value)
     assert str(tmp_path / good.name) in message and source.checksum in message and actual in message
     assert not out.exists()
@@ -59,20 +60,20 @@ def test_truncated_archive_fails_before_decoding_and_writes_nothing(tmp_path):
 @needs_offline
 def test_cifar10_canonical_arrays_match_direct_decoding(tmp_path):
     limit = 300
-    paths = data.prepare(data.resolve("cifar10", "offline"), tmp_path, limit=limit)
+    paths = datasets.prepare(datasets.resolve("cifar10", "offline"), tmp_path, limit=limit)
     assert set(paths) == {"train", "test"}
-    images, labels, meta = data.load(paths["train"])
+    images, labels, meta = datasets.load(paths["train"])
     assert images.shape == (limit, 32, 32, 3) and images.dtype == np.uint8
     assert labels.shape == (limit,) and labels.dtype == np.int64
     assert meta["label"] == "CIFAR-10 (JPEG q75 copy)" and meta["count"] == limit
-    assert meta["checksum"] == "sha256:" + data.ARCHIVES[("cifar10", "offline")][2]
+    assert meta["checksum"] == "sha256:" + datasets.ARCHIVES[("cifar10", "offline")][2]
 
     with tarfile.open(OFFLINE / "cifar10-jpeg.tar.gz") as tar:
         names = sorted(n for n in tar.getnames() if n.startswith("cifar10/train/") and n.endswith(".jpg"))
         # evenly spaced, rounded half up, in exact integer arithmetic
         names = [names[(2 * k * (len(names) - 1) + limit - 1) // (2 * (limit - 1))] for k in range(limit)]
         direct = np.stack([np.asarray(Image.open(tar.extractfile(n)).convert("RGB")) for n in names])
-    expected_labels = [data.CIFAR10_CLASSES.index(n.split("/")[2]) for n in names]
+    expected_labels = [datasets.CIFAR10_CLASSES.index(n.split("/")[2]) for n in names]
     assert set(expected_labels) == set(range(10))  # an evenly spaced subset covers every class
     np.testing.assert_array_equal(labels, expected_labels)
     x, y = images.astype(np.float64), direct.astype(np.float64)
@@ -89,8 +90,8 @@ def test_official_cifar10_batches_become_hwc_in_official_order(tmp_path):
             batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, 4))}
             batches[name] = batch
             add_bytes(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch))
-    source = data.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
-    splits = data.read(source)
+    source = datasets.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
+    splits = datasets.read(source)
     train, labels = splits["train"]
     names = [f"data_batch_{i}" for i in range(1, 6)]
     rows = np.concatenate([batches[n][b"data"] for n in names])
@@ -107,17 +108,17 @@ def test_cifar10_below_32_is_the_rounded_block_mean(tmp_path):
         for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
             batch = {b"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), b"labels": [0, 1]}
             add_bytes(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch))
-    source = data.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
-    full = data.read(source)["train"][0]
+    source = datasets.Source("cifar10", "official", path, "md5", md5(path), "CIFAR-10 (official)")
+    full = datasets.read(source)["train"][0]
     for res in (16, 8):
-        small, labels = data.read(source, resolution=res)["train"]
+        small, labels = datasets.read(source, resolution=res)["train"]
         k = 32 // res
         assert small.shape == (10, res, res, 3) and small.dtype == np.uint8 and labels.shape == (10,)
         for i, y, x, c in [(0, 0, 0, 0), (3, res - 1, 2, 1), (9, 5 % res, res - 1, 2)]:
             block = [int(full[i, y * k + a, x * k + b, c]) for a in range(k) for b in range(k)]
             assert abs(int(small[i, y, x, c]) - sum(block) / k**2) <= 0.5
     with pytest.raises(ValueError, match="divisor"):
-        data.read(source, resolution=12)
+        datasets.read(source, resolution=12)
 
 
 def test_celeba_crop_and_resize_match_torchvision(tmp_path):
@@ -131,27 +132,28 @@ def test_celeba_crop_and_resize_match_torchvision(tmp_path):
     tar_path = tmp_path / "celeba-10k-jpeg.tar.gz"
     with tarfile.open(tar_path, "w:gz") as tar:
         add_bytes(tar, "celeba/celebA/000001.jpg", png_bytes(half))
-    official = data.Source("celeba", "official", zip_path, "md5", md5(zip_path), "CelebA (official aligned)")
-    offline = data.Source("celeba", "offline", tar_path, "md5", md5(tar_path), "CelebA 10k subset (JPEG q75 copy)")
+    official = datasets.Source("celeba", "official", zip_path, "md5", md5(zip_path), "CelebA (official aligned)")
+    offline = datasets.Source("celeba", "offline", tar_path, "md5", md5(tar_path), "CelebA 10k subset (JPEG q75 copy)")
 
-    assert data.center_crop_box(178, 218, 140) == (19, 39, 159, 179)
+    assert datasets.center_crop_box(178, 218, 140) == (19, 39, 159, 179)
     for source, array, crop in ((official, full, 140), (offline, half, 70)):
         image = Image.fromarray(array)
-        cropped = data.read(source, resolution=crop)["train"][0]
+        cropped = datasets.read(source, resolution=crop)["train"][0]
         assert cropped.shape == (1, crop, crop, 3)
         np.testing.assert_array_equal(cropped[0], np.asarray(TF.center_crop(image, crop)))
         for res in (32, 64):
             ref = TF.resize(TF.center_crop(image, crop), [res, res], TF.InterpolationMode.BICUBIC)
-            np.testing.assert_array_equal(data.read(source, resolution=res)["train"][0][0], np.asarray(ref))
+            np.testing.assert_array_equal(datasets.read(source, resolution=res)["train"][0][0], np.asarray(ref))
     with pytest.raises(ValueError, match="at most 70"):
-        data.read(offline, resolution=71)
+        datasets.read(offline, resolution=71)
 
 
 @needs_offline
 def test_offline_celeba_subset_at_32_and_64(tmp_path):
-    source = data.resolve("celeba", "offline")
+    source = datasets.resolve("celeba", "offline")
     for res in (32, 64):
-        images, labels, meta = data.load(data.prepare(source, tmp_path / str(res), resolution=res, limit=4)["train"])
+        prepared = datasets.prepare(source, tmp_path / str(res), resolution=res, limit=4)
+        images, labels, meta = datasets.load(prepared["train"])
         assert images.shape == (4, res, res, 3) and images.dtype == np.uint8 and labels is None
         assert meta["label"] == "CelebA 10k subset (JPEG q75 copy)" and meta["resolution"] == res
 
@@ -163,10 +165,10 @@ def test_decoding_failure_leaves_no_output(tmp_path):
         add_bytes(tar, "cifar10/test/cat/0000.jpg", good)
         add_bytes(tar, "cifar10/train/cat/0000.jpg", good)
         add_bytes(tar, "cifar10/train/cat/0001.jpg", b"not an image")
-    source = data.Source("cifar10", "offline", path, "md5", md5(path), "test")
+    source = datasets.Source("cifar10", "offline", path, "md5", md5(path), "test")
     out = tmp_path / "out"
     with pytest.raises(ValueError, match="cannot decode cifar10/train/cat/0001.jpg"):
-        data.prepare(source, out)
+        datasets.prepare(source, out)
     assert not out.exists()
 
 
@@ -185,19 +187,20 @@ def test_source_selection(tmp_path):
     official = tmp_path / "cifar-10-python.tar.gz"
     official.write_bytes(b"x")
     shutil.copy(official, tmp_path / "cifar10-jpeg.tar.gz")
-    assert data.resolve("cifar10", "auto", root=tmp_path).label == "CIFAR-10 (JPEG q75 copy)"
-    assert data.resolve("cifar10", "auto", root=tmp_path, path=official).label == "CIFAR-10 (official)"
-    assert data.resolve("cifar10", "official", root=tmp_path, path=official).kind == "official"
+    assert datasets.resolve("cifar10", "auto", root=tmp_path).label == "CIFAR-10 (JPEG q75 copy)"
+    assert datasets.resolve("cifar10", "auto", root=tmp_path, path=official).label == "CIFAR-10 (official)"
+    assert datasets.resolve("cifar10", "official", root=tmp_path, path=official).kind == "official"
     empty = tmp_path / "empty"
     with pytest.raises(ValueError, match="offline archive .* not found"):
-        data.resolve("celeba", "offline", root=empty)
+        datasets.resolve("celeba", "offline", root=empty)
     with pytest.raises(ValueError, match="give the path of img_align_celeba.zip"):
-        data.resolve("celeba", "auto", root=empty)
+        datasets.resolve("celeba", "auto", root=empty)
     with pytest.raises(ValueError, match="unknown data source 'web'"):
-        data.resolve("cifar10", "web")
+        datasets.resolve("cifar10", "web")
 
 
 def test_failed_download_suggests_the_offline_copy(tmp_path):
     with pytest.raises(ValueError, match="could not download .*offline copy"):
-        data.download("http://127.0.0.1:9/cifar-10-python.tar.gz", tmp_path / "c.tar.gz", "md5", "0" * 32, timeout=5)
+        datasets.download("http://127.0.0.1:9/cifar-10-python.tar.gz", tmp_path / "c.tar.gz", "md5", "0" * 32,
+                          timeout=5)
     assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,9 @@ from scipy import stats
 from scipy.special import softmax
 from torch.profiler import ProfilerActivity, profile
 
-from diffsched import denoisers, gaussian, schedules, solvers, spectrum
+from diffsched.models import denoisers
+from diffsched.method import gaussian, schedules, solvers
+from diffsched.data import spectrum
 
 
 def random_gaussian(rng, d, scale=1.0):

@@ -5,7 +5,8 @@ import pytest
 import torch
 from diffusers import DDPMScheduler, DPMSolverMultistepScheduler
 
-from diffsched import export, schedules, solvers
+from diffsched.interface import export
+from diffsched.method import schedules, solvers
 
 DDPM_CONFIG = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "beta_schedule": "linear"}
 LAM = torch.linspace(0.01, 0.5, 16, dtype=torch.float64)  # a diagonal Gaussian source N(0, diag(LAM))

@@ -6,7 +6,7 @@ from scipy.stats import ortho_group
 
 from gaussian_cases import COV3, GRID3, LAM3, MU3, U3, full_kl, sample_3d
 
-from diffsched import gaussian, optimise, schedules, solvers, strategies
+from diffsched.method import gaussian, optimise, schedules, solvers, strategies
 
 LOWDIM = np.array([0.05, 0.37, 1.0, 4.0])
 

@@ -1,10 +1,12 @@
-"""The Gaussian study's claim checks (diffsched.gaussian_study.monte_carlo, one_eigenvalue) against closed forms."""
+"""The Gaussian study's claim checks (diffsched.studies.gaussian_study.monte_carlo, one_eigenvalue) against closed
+forms."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from diffsched import gaussian, gaussian_study, schedules
+from diffsched.method import gaussian, schedules
+from diffsched.studies import gaussian_study
 
 LAM, MU = np.array([0.2, 1.0, 3.0]), np.array([0.5, -1.0, 2.0])
 EDM = {"edm": {"schedule": "edm"}}

@@ -1,11 +1,12 @@
-"""The gap of a denoiser to its ideal (diffsched.ideal_gap) against expectations written here."""
+"""The gap of a denoiser to its ideal (diffsched.studies.ideal_gap) against expectations written here."""
 
 import numpy as np
 import pytest
 import torch
 
-from diffsched import denoisers, ideal_gap
-from diffsched.precond import EDM
+from diffsched.models import denoisers
+from diffsched.studies import ideal_gap
+from diffsched.models.precond import EDM
 
 SIGMAS = [0.1, 0.5, 2.0]
 

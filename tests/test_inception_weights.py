@@ -5,8 +5,8 @@ import torch
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
-from diffsched import inception_weights
-from diffsched.atomic import file_digest
+from diffsched.metrics import inception_weights
+from diffsched.infra.atomic import file_digest
 
 
 def test_converted_weights_load_strictly_and_match_the_torchscript_original(converted, cache_dir):

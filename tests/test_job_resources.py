@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diffsched import job_resources
-from diffsched.cli import main
+from diffsched.infra import job_resources
+from diffsched.interface.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

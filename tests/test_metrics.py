@@ -13,7 +13,7 @@ from torch_fidelity import KEY_METRIC_FID
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-from diffsched import fast_inception, metrics
+from diffsched.metrics import fast_inception, scores
 
 CIFAR = Path("/work/shared/data/cifar10-jpeg.tar.gz")
 PER_CLASS = 30  # 300 test images, 30 of each class
@@ -45,7 +45,7 @@ def halves(cifar):
 
 
 def test_our_extractor_gives_torch_fidelitys_features(converted, cifar):
-    images = metrics.as_uint8_nchw(cifar[::37][:6])
+    images = scores.as_uint8_nchw(cifar[::37][:6])
     stock = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted))
     fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
     with torch.no_grad():
@@ -62,7 +62,7 @@ def test_eager_fallback_when_torch_compile_is_missing(converted, cifar, monkeypa
 
     monkeypatch.setattr(torch, "compile", missing)
     monkeypatch.setattr(fast_inception, "_COMPILED", {})
-    images = metrics.as_uint8_nchw(cifar[:2])
+    images = scores.as_uint8_nchw(cifar[:2])
     fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
     stock = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted))
     with torch.no_grad():
@@ -79,7 +79,7 @@ def test_eager_fallback_when_the_compiled_graph_fails(converted, cifar, monkeypa
 
     monkeypatch.setattr(fast_inception, "_COMPILED", {})
     monkeypatch.setattr(fast_inception, "_frozen", lambda module: broken)
-    images = metrics.as_uint8_nchw(cifar[:2])
+    images = scores.as_uint8_nchw(cifar[:2])
     fast = fast_inception.FastInceptionV3(fast_inception.NAME, ["2048"], feature_extractor_weights_path=str(converted))
     with pytest.warns(UserWarning, match="compiler not found"):
         (got,) = fast(images)
@@ -104,12 +104,12 @@ def reference_cache(tmp_path_factory):
 
 def test_fid_small_between_halves_large_against_noise(converted, halves, reference_cache):
     a, b = halves
-    same = metrics.compute_metrics(a, b, reference_key="cifar10-test-b", weights_path=converted,
+    same = scores.compute_metrics(a, b, reference_key="cifar10-test-b", weights_path=converted,
                                    cache=reference_cache)
     cached = sorted(p.name for p in (reference_cache / "reference").glob("cifar10-test-b-n150-*"))
     assert len(cached) == 2  # features and FID statistics, named by key, size and weights
     noise = np.random.default_rng(0).integers(0, 256, size=(40, 32, 32, 3), dtype=np.uint8)
-    far = metrics.compute_metrics(noise, b, ("fid", "kid"), reference_key="cifar10-test-b", weights_path=converted,
+    far = scores.compute_metrics(noise, b, ("fid", "kid"), reference_key="cifar10-test-b", weights_path=converted,
                                   cache=reference_cache)
     # 150 images per set bias FID upwards (about 150 here), yet noise stays far beyond it; KID is unbiased.
     assert same["fid"] < 0.4 * far["fid"] and far["fid"] > 300
@@ -126,13 +126,13 @@ def test_frechet_distance_is_torch_fidelitys(n):
     reference = fid_features_to_statistics(torch.from_numpy(rng.standard_normal((100, 64)) @ mixing).float())
     expected = fid_statistics_to_metric(fid_features_to_statistics(features), reference, False)[KEY_METRIC_FID]
     # torch-fidelity averages the float32 features in float32: agreement to about 1e-8 relative
-    assert metrics.frechet_distance(features, reference) == pytest.approx(expected, rel=1e-6)
+    assert scores.frechet_distance(features, reference) == pytest.approx(expected, rel=1e-6)
 
 
 def torch_fidelity_metrics(images, reference, weights) -> dict:
     """torch-fidelity's own calculate_metrics with our extractor, renamed to our keys."""
     theirs = torch_fidelity.calculate_metrics(
-        input1=metrics.ImageSet(images), input2=metrics.ImageSet(reference),
+        input1=scores.ImageSet(images), input2=scores.ImageSet(reference),
         feature_extractor=fast_inception.register(), feature_extractor_weights_path=str(weights), fid=True,
         kid=True, prc=True, kid_subset_size=len(images), prc_neighborhood=3, cuda=False, cache=False,
         save_cpu_ram=True, verbose=False)
@@ -144,7 +144,7 @@ def torch_fidelity_metrics(images, reference, weights) -> dict:
 
 def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
     a, b = halves
-    ours = metrics.compute_metrics(a, b, weights_path=converted, cuda=False)
+    ours = scores.compute_metrics(a, b, weights_path=converted, cuda=False)
     theirs = torch_fidelity_metrics(a, b, converted)
     assert {k: ours[k] for k in theirs} == pytest.approx(theirs, rel=1e-6)
 
@@ -152,7 +152,7 @@ def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
 def test_sets_scored_in_one_pass_score_as_each_alone(converted, halves):
     a, b = halves
     sets = {"first": a[:70], "rest": a[70:]}  # 150 images: the second set straddles the extractor's chunks
-    together = metrics.compute_metrics_of_sets(sets, b, weights_path=converted, cuda=False)
+    together = scores.compute_metrics_of_sets(sets, b, weights_path=converted, cuda=False)
     for label, images in sets.items():
         alone = torch_fidelity_metrics(images, b, converted)
         assert {k: together[label][k] for k in alone} == pytest.approx(alone, rel=1e-5)
@@ -162,7 +162,7 @@ def test_sets_scored_in_one_pass_score_as_each_alone(converted, halves):
 def test_mode_collapse_has_high_precision_low_recall(converted, halves, reference_cache):
     a, b = halves
     collapsed = np.repeat(a[::15], 5, axis=0)  # 10 distinct images, 5 copies each: 50 images
-    result = metrics.compute_metrics(collapsed, b, ("prc",), reference_key="cifar10-test-b", weights_path=converted,
+    result = scores.compute_metrics(collapsed, b, ("prc",), reference_key="cifar10-test-b", weights_path=converted,
                                      cache=reference_cache)
     assert result["precision"] >= 0.5 and result["recall"] <= 0.1
     assert result["prc_features"] == "inception-v3-pool3" and result["prc_neighborhood"] == 3
@@ -170,7 +170,7 @@ def test_mode_collapse_has_high_precision_low_recall(converted, halves, referenc
 
 def test_inception_score_is_refused(converted, halves):
     with pytest.raises(ValueError, match="Inception Score is not available"):
-        metrics.compute_metrics(*halves, ("fid", "isc"), weights_path=converted)
+        scores.compute_metrics(*halves, ("fid", "isc"), weights_path=converted)
     with pytest.raises(ValueError, match="Inception Score"):
         fast_inception.FastInceptionV3(fast_inception.NAME, ["logits_unbiased"],
                                        feature_extractor_weights_path=str(converted), diffsched_compile=False)
@@ -180,21 +180,21 @@ def test_inception_score_is_refused(converted, halves):
                                  torch.zeros(4, 32, 32, 3, dtype=torch.uint8)])
 def test_image_layout_is_checked(bad):
     with pytest.raises(ValueError, match="uint8"):
-        metrics.as_uint8_nchw(bad)
+        scores.as_uint8_nchw(bad)
 
 
 def test_unknown_metric_and_bad_key_are_refused(converted, halves):
     with pytest.raises(ValueError, match="subset of"):
-        metrics.compute_metrics(*halves, ("fid", "lpips"), weights_path=converted)
+        scores.compute_metrics(*halves, ("fid", "lpips"), weights_path=converted)
     with pytest.raises(ValueError, match="reference_key"):
-        metrics.compute_metrics(*halves, reference_key="../escape", weights_path=converted)
+        scores.compute_metrics(*halves, reference_key="../escape", weights_path=converted)
     with pytest.raises(ValueError, match="more than 3 images"):
-        metrics.compute_metrics(halves[0][:3], halves[1], ("prc",), weights_path=converted)
+        scores.compute_metrics(halves[0][:3], halves[1], ("prc",), weights_path=converted)
 
 
 KEEP_HEAP_PROBE = """
 import resource, sys, torch
-from diffsched import fast_inception
+from diffsched.metrics import fast_inception
 if sys.argv[1] == "keep":
     assert fast_inception.keep_heap()
 faults = []

@@ -5,9 +5,10 @@ import math
 import pytest
 import torch
 
-from diffsched import precond, schedules, solvers
-from diffsched.nets import DiT, UNet, build, count_parameters
-from diffsched.nets.unet import ResBlock
+from diffsched.models import precond
+from diffsched.method import schedules, solvers
+from diffsched.models.nets import DiT, UNet, build, count_parameters
+from diffsched.models.nets.unet import ResBlock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

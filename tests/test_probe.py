@@ -1,4 +1,4 @@
-"""Noise-level inference (diffsched.probe) against independent expectations: chi-square Monte Carlo for the norm
+"""Noise-level inference (diffsched.studies.probe) against independent expectations: chi-square Monte Carlo for the norm
 estimator, a constant predictor for the learned probe."""
 
 import math
@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
-from diffsched import denoisers, probe, spectrum
+from diffsched.models import denoisers
+from diffsched.studies import probe
+from diffsched.data import spectrum
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
 

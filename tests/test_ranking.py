@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffsched import gaussian, ranking, schedules
+from diffsched.method import gaussian, schedules
+from diffsched.studies import ranking
 
 LAM = np.geomspace(1e-3, 20.0, 50)
 STRATEGIES = {

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from diffsched import gaussian, recommend, schedules, strategies
+from diffsched.method import gaussian, schedules, strategies
+from diffsched.interface import recommend
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,7 +62,7 @@ def spectrum_file(tmp_path_factory):
 
 @pytest.mark.parametrize("name", list(gaussian.CRITERIA))
 def test_every_criterion_recommends_its_own_argmin(name, spectrum_file, capsys):
-    from diffsched import cli
+    from diffsched.interface import cli
 
     assert cli.main(["recommend", "--eigenvalues", str(spectrum_file), "--nfe", "4", "--criterion", name]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -79,7 +80,8 @@ def test_every_criterion_recommends_its_own_argmin(name, spectrum_file, capsys):
 
 
 def test_unknown_criterion_is_refused_with_the_valid_ones(spectrum_file, monkeypatch, capsys):
-    from diffsched import cli, ranking
+    from diffsched.interface import cli
+    from diffsched.studies import ranking
 
     monkeypatch.setattr(ranking, "strategy_grids", lambda *a, **k: pytest.fail("grids computed"))
     with pytest.raises(ValueError, match="unknown criterion 'fid'; valid criteria: kl, kl_reverse, kl_smoothed"):

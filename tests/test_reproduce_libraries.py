@@ -9,8 +9,9 @@ import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 from k_diffusion import sampling
 
-from diffsched import cli, export, recommend, solvers, strategies
-from diffsched.denoisers import GaussianDenoiser
+from diffsched.interface import cli, export, recommend
+from diffsched.method import solvers, strategies
+from diffsched.models.denoisers import GaussianDenoiser
 
 DIM = 8
 LAM = np.geomspace(0.01, 2.0, DIM)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from diffsched import schedules
+from diffsched.method import schedules
 
 CLOSED_FORM = [("edm", {}), ("edm", {"rho": 3.0}), ("logsnr", {}), ("vp_time", {}), ("vp_time", {"rho": 2.0}),
                ("tangent", {}), ("tangent", {"gamma": 0.3})]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from diffsched import gaussian, schedules, search, solvers, strategies
+from diffsched.method import gaussian, schedules, search, solvers, strategies
 
 LAM = np.geomspace(1e-3, 10.0, 8)
 SMIN, SMAX = 0.002, 80.0

@@ -1,6 +1,6 @@
 """Jobs SLURM can never start are recognised from squeue/sinfo output (the real formats, written out here)."""
 
-from diffsched import slurm_guard
+from diffsched.infra import slurm_guard
 
 SINFO = "node1|debug*|2|24105|(null)\nnode2|gpu|32|256000|gpu:a100:4(S:0-1)\nnode3|gpu|16|128000|gpu:a100:2\n"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from diffsched import schedules, solvers
+from diffsched.method import schedules, solvers
 
 LAM = np.array([0.05, 0.5, 2.0])
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from diffsched import gaussian, spectrum
+from diffsched.method import gaussian
+from diffsched.data import spectrum
 
 
 def random_covariance(rng, eigenvalues):

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from diffsched import cli, spectrum, store
+from diffsched.interface import cli
+from diffsched.data import spectrum
+from diffsched.infra import store
 
 FLOOR = spectrum.QUANTISATION_FLOOR
 
@@ -178,7 +180,7 @@ def test_read_only_output_folder_is_refused(tmp_path, capsys):
 
 
 def test_recommend_from_a_spectrum_file_and_straight_from_images(tmp_path, capsys):
-    from diffsched import recommend
+    from diffsched.interface import recommend
 
     images = gaussian_images(np.random.default_rng(5), 120, 4, 4)
     write_pngs(tmp_path / "pngs", images)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from diffsched import stationary
+from diffsched.data import stationary
 
 
 def stationary_eigenvalues(x, shape, blocks=5):

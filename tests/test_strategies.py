@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from diffsched import optimise, schedules, search, strategies
+from diffsched.method import optimise, schedules, search, strategies
 
 ROOT = Path(__file__).resolve().parents[1]
 LAM = np.geomspace(1e-3, 10.0, 12)

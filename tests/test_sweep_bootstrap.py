@@ -1,11 +1,12 @@
-"""The sweep's bootstrap table (diffsched.sweep.bootstrap_rows, score_rows) against hand-computed values, and which
-cells run every seed (sweep.cell_seeds)."""
+"""The sweep's bootstrap table (diffsched.studies.sweep.bootstrap_rows, score_rows) against hand-computed values, and
+which cells run every seed (sweep.cell_seeds)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from diffsched import bootstrap, sweep
+from diffsched.metrics import bootstrap
+from diffsched.studies import sweep
 
 # Three strategies; only b's FID varies across the 4 replicates, by -1.5, -0.5, 0.5, 1.5 (median 0: no bias shift).
 RESULT = bootstrap.Scores(("edm", "a", "b"), {"fid": np.array([3.0, 1.0, 2.0])},

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from diffsched import denoisers, precond, solvers, trained
-from diffsched.nets import count_parameters
+from diffsched.models import checkpoints, denoisers, precond
+from diffsched.method import solvers
+from diffsched.models.nets import count_parameters
 
 TRAINING = {
     "precond": "edm",
@@ -18,14 +19,14 @@ TRAINING = {
 
 @pytest.mark.parametrize("model", ["unet-with", "unet-without", "dit-with", "dit-without"])
 def test_saved_model_loads_as_the_same_denoiser_on_flat_rows(tmp_path, model):
-    spec = trained.spec(TRAINING, model, 8)
+    spec = checkpoints.spec(TRAINING, model, 8)
     torch.manual_seed(0)
-    net, pre = trained.build(spec)
+    net, pre = checkpoints.build(spec)
     for p in net.parameters():  # zero-initialised output layers would make every model the identity
         p.data.normal_(0, 0.05)
-    trained.save(net, spec, tmp_path / "model.pt", tmp_path / "model.json", parameters=count_parameters(net))
-    loaded = trained.load(tmp_path / "model.pt", tmp_path / "model.json")
-    assert trained.load_spec(tmp_path / "model.json")["parameters"] == count_parameters(net)
+    checkpoints.save(net, spec, tmp_path / "model.pt", tmp_path / "model.json", parameters=count_parameters(net))
+    loaded = checkpoints.load(tmp_path / "model.pt", tmp_path / "model.json")
+    assert checkpoints.load_spec(tmp_path / "model.json")["parameters"] == count_parameters(net)
     images = torch.randn(3, 3, 8, 8, generator=torch.Generator().manual_seed(1))
     want = precond.Denoiser(net, pre)(images, 0.7)
     got = loaded(denoisers.from_images(images).double(), 0.7)
@@ -40,7 +41,7 @@ def test_time_agnostic_model_ignores_sigma_but_its_denoiser_does_not():
     torch.manual_seed(0)
     nets = {}
     for model in ("unet-with", "unet-without"):
-        nets[model], _ = trained.build(trained.spec(TRAINING, model, 8))
+        nets[model], _ = checkpoints.build(checkpoints.spec(TRAINING, model, 8))
         for p in nets[model].parameters():
             p.data.normal_(0, 0.05)
     x = torch.randn(2, 3, 8, 8)
@@ -48,17 +49,17 @@ def test_time_agnostic_model_ignores_sigma_but_its_denoiser_does_not():
         with torch.no_grad():
             a, b = net(x, torch.full((2,), -1.0)), net(x, torch.full((2,), 0.8))
         assert torch.equal(a, b) == (model == "unet-without")
-    d = trained.FlatDenoiser(nets["unet-without"], precond.EDM(), 8)
+    d = checkpoints.FlatDenoiser(nets["unet-without"], precond.EDM(), 8)
     flat = denoisers.from_images(x)
     assert not torch.allclose(d(flat, 0.1), d(flat, 5.0))
 
 
 def test_bad_model_names_and_devices_are_refused():
     with pytest.raises(ValueError, match="unknown model 'unet-maybe'"):
-        trained.spec(TRAINING, "unet-maybe", 32)
+        checkpoints.spec(TRAINING, "unet-maybe", 32)
     with pytest.raises(ValueError, match="unknown model 'vit-with'"):
-        trained.spec(TRAINING, "vit-with", 32)
+        checkpoints.spec(TRAINING, "vit-with", 32)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
-            trained.device("cuda")
-    assert trained.device("cpu").type == "cpu"
+            checkpoints.device("cuda")
+    assert checkpoints.device("cpu").type == "cpu"

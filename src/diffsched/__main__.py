@@ -1,5 +1,5 @@
 import sys
 
-from diffsched.cli import main
+from diffsched.interface.cli import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@
 #          smoke configuration through profiles/slurm;
 # and in both modes checks that every job ran as a SLURM job (squeue lists one COMPLETED job per rule job, each
 # with its sbatch log), and that a job asking for more CPUs than the node has stops its run within two minutes
-# with diffsched.slurm_guard's message instead of pending forever.
+# with diffsched.infra.slurm_guard's message instead of pending forever.
 # The whole test has a deadline (TIMEOUT seconds; default 3600 full, 600 short): past it, it stops and says in
 # which step. The cluster is shut down and the folder removed on exit, also on failure (KEEP=1 keeps the folder).
 # Environment: SNAKEMAKE (default .venv/bin/snakemake), PYTHON (default .venv/bin/python), TIMEOUT, KEEP.
@@ -266,7 +266,7 @@ took=$(($(date +%s) - T1))
 [ "$rc" != 0 ] || fail "the oversized run succeeded; it should have been stopped"
 [ "$took" -le 120 ] || fail "the oversized run took ${took}s to stop (at most 120 s)"
 grep -q "SLURM can never run rule gaussian_spectrum" "$TMP/log/snakemake_oversized.log" \
-    || { tail -n 30 "$TMP/log/snakemake_oversized.log"; fail "no diffsched.slurm_guard message in the log"; }
+    || { tail -n 30 "$TMP/log/snakemake_oversized.log"; fail "no diffsched.infra.slurm_guard message in the log"; }
 left_queued=$(squeue -h -t PENDING,RUNNING -o %i | wc -l)
 [ "$left_queued" = 0 ] || fail "$left_queued jobs still queued after the oversized run stopped"
 say "stopped after ${took}s (exit $rc): $(grep -m1 "SLURM can never run" "$TMP/log/snakemake_oversized.log")"

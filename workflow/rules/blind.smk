@@ -1,4 +1,4 @@
-# Noise-blind vs conditioned ideal oracles on each data set (diffsched.blind_study; Sun et al. 2025, arXiv
+# Noise-blind vs conditioned ideal oracles on each data set (diffsched.studies.blind_study; Sun et al. 2025, arXiv
 # 2606.20416): one sampling job per data set and oracle pair (Gaussian model, empirical distribution) over its
 # resolutions, one FID/KID job per pair at the scored resolutions, then one table and two figures.
 BL = config["blind"]

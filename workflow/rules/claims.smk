@@ -1,4 +1,4 @@
-# The replication's verdicts (diffsched.claims): one row per claim from the other rules' tables. Its report
+# The replication's verdicts (diffsched.studies.claims): one row per claim from the other rules' tables. Its report
 # category sorts first (the report lists categories alphabetically).
 rule claims:
     input:

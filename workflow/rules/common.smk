@@ -3,7 +3,10 @@ import os
 
 from snakemake.exceptions import WorkflowError
 
-from diffsched import data, ranking, schedules, sweep, trained
+from diffsched.data import datasets
+from diffsched.studies import ranking, sweep
+from diffsched.method import schedules
+from diffsched.models import checkpoints
 
 
 def R(*parts):
@@ -91,7 +94,7 @@ def check_config(cfg):
 def check_training(cfg):
     """The trained models, their samplers and the sweep's networks."""
     tr = cfg["training"]
-    models = [trained.model_name(n, v) for n in tr["networks"] for v in tr["variants"]]
+    models = [checkpoints.model_name(n, v) for n in tr["networks"] for v in tr["variants"]]
     unknown = set(cfg["sweep"]["networks"]) - set(models)
     if unknown:
         raise WorkflowError(
@@ -136,7 +139,7 @@ def check_training(cfg):
 
 check_config(config)
 MODELS = [
-    trained.model_name(n, v)
+    checkpoints.model_name(n, v)
     for n in config["training"]["networks"]
     for v in config["training"]["variants"]
 ]
@@ -197,7 +200,7 @@ GAUSSIAN_FIGURES = {
     "rho_sweep": ["rho_sweep"],
     "solvers": ["kl_table"],
 }
-# Claim checks (diffsched.claims): their config keys besides the sigma range; each gives figures/gaussian/<check>.csv.
+# Claim checks (diffsched.studies.claims): their config keys besides the sigma range; each gives figures/gaussian/<check>.csv.
 GAUSSIAN_CHECKS = {
     "monte_carlo": ["monte_carlo", "strategies"],
     "one_eigenvalue": ["one_eigenvalue"],
@@ -248,7 +251,7 @@ def figure_tables(figure):
 
 
 def sweep_cells(first_only=False):
-    """Every sweep cell as {dataset, denoiser, solver, nfe, seed} (seeds: diffsched.sweep.cell_seeds); first_only:
+    """Every sweep cell as {dataset, denoiser, solver, nfe, seed} (seeds: diffsched.studies.sweep.cell_seeds); first_only:
     the first data set, solver and seed only (the sample grids). Rules list a cell's samples with cell_path and
     pass the cells themselves as params, so scripts read a cell's identity from the same list, never from a path.
     """
@@ -325,7 +328,7 @@ def probe_inputs(wildcards):
     """
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     splits = {
-        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
+        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in datasets.SPLITS[kind]
     }
     if "test" in splits:
         splits["spectrum"] = R("spectrum", f"{wildcards.dataset}.npz")
@@ -336,7 +339,7 @@ def ideal_inputs(wildcards):
     """The data set's splits (train; test where it has one) and every model trained on it, in MODELS order."""
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     splits = {
-        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in data.SPLITS[kind]
+        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in datasets.SPLITS[kind]
     }
     models = {
         key: [R("train", wildcards.dataset, m, f"model.{ext}") for m in MODELS]

@@ -1,4 +1,4 @@
-# Canonical uint8 arrays per data set and split: {results}/data/{id}/{split}.npz (diffsched.data).
+# Canonical uint8 arrays per data set and split: {results}/data/{id}/{split}.npz (diffsched.data.datasets).
 rule data_cifar10:
     output:
         train=R("data/{name}/train.npz"),

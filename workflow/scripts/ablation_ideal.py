@@ -1,10 +1,14 @@
 """Snakemake script (rule ablation_ideal): every trained model of one data set against the ideal denoisers of its
-training images (diffsched.ideal_gap; arXiv 2606.20416, Sun et al. 2025), conditioned and noise-blind, on held-out
-noisy images at each sigma of a log-spaced grid. The oracles are computed once for all the data set's models."""
+training images (diffsched.studies.ideal_gap; arXiv 2606.20416, Sun et al. 2025), conditioned and noise-blind, on
+held-out noisy images at each sigma of a log-spaced grid. The oracles are computed once for all the data set's
+models."""
 
 import torch
 
-from diffsched import data, denoisers, ideal_gap, precond, probe, provenance, spectrum, sweep, tables, trained
+from diffsched.data import datasets, spectrum
+from diffsched.models import checkpoints, denoisers, precond
+from diffsched.studies import ideal_gap, probe, sweep
+from diffsched.infra import provenance, tables
 
 COLUMNS = ["dataset", "model", "time_embedding", "oracle", "matching", "sigma", "gap", "gap_se", "mse", "mse_se",
            "oracle_mse", "oracle_mse_se", "n_images", "n_oracle", "train_steps", "precond", "source", "held_out"]
@@ -13,15 +17,15 @@ COLUMNS = ["dataset", "model", "time_embedding", "oracle", "matching", "sigma", 
 def main(sm) -> None:
     torch.set_num_threads(sm.threads)
     ideal, name = sm.params.ideal, sm.wildcards.dataset
-    train, _, meta = data.load(sm.input.train)
-    test = data.load(sm.input.test)[0] if sm.input.get("test") else None
+    train, _, meta = datasets.load(sm.input.train)
+    test = datasets.load(sm.input.test)[0] if sm.input.get("test") else None
     pool, held, where = ideal_gap.held_out(train, test, ideal["images"])
-    points = pool[data.subset(len(pool), ideal["oracle_images"])]
+    points = pool[datasets.subset(len(pool), ideal["oracle_images"])]
     oracles = {"conditioned": denoisers.EmpiricalDenoiser.fit(points),
                "blind": denoisers.BlindEmpiricalDenoiser.fit(points, precond=precond.get(sm.params.precond))}
-    device = trained.device(sm.params.device)
-    models = {m: trained.load(w, s, device) for m, w, s in zip(sm.params.models, sm.input.weights, sm.input.specs)}
-    specs = {m: trained.load_spec(s) for m, s in zip(sm.params.models, sm.input.specs)}
+    device = checkpoints.device(sm.params.device)
+    models = {m: checkpoints.load(w, s, device) for m, w, s in zip(sm.params.models, sm.input.weights, sm.input.specs)}
+    specs = {m: checkpoints.load_spec(s) for m, s in zip(sm.params.models, sm.input.specs)}
     sigmas = probe.sigma_grid(ideal["sigma_min"], ideal["sigma_max"], ideal["sigma_points"])
     clean = torch.from_numpy(spectrum.scale(held))
     table = ideal_gap.compare(models, oracles, clean, sigmas, sweep.generator(sm.params.seed, name, "ideal"),

@@ -5,7 +5,9 @@ process so the feature extractor is compiled once."""
 import numpy as np
 import torch
 
-from diffsched import metrics, provenance, tables, trained
+from diffsched.metrics import scores
+from diffsched.infra import provenance, tables
+from diffsched.models import checkpoints
 
 
 def main(sm) -> dict:
@@ -13,18 +15,18 @@ def main(sm) -> dict:
     reference = np.load(sm.input.reference)
     cells = {model: np.load(path) for model, path in zip(sm.params.models, sm.input.samples, strict=True)}
     sets = {f"{m}:{k}": cell[f"images_{k}"] for m, cell in cells.items() for k in cell["samplers"]}
-    scores, sources, _ = metrics.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
+    scored, sources, _ = scores.score_sets(sets, reference["images"], sm.wildcards.dataset, sm.params.metrics,
                                             sm.params.cache)
     rows = []
     for (model, cell), spec_path in zip(cells.items(), sm.input.specs, strict=True):
-        spec = trained.load_spec(spec_path)
+        spec = checkpoints.load_spec(spec_path)
         for label in map(str, cell["samplers"]):
             rows.append({"dataset": sm.wildcards.dataset, "model": model, "network": spec["network"],
                          "time_embedding": spec["kwargs"].get("time_embedding", True),
                          "capacity_matched": spec["kwargs"].get("capacity_matched", False),
                          "parameters": spec["parameters"], "train_steps": spec["steps"], "sampler": label,
                          "nfe": int(cell[f"nfe_{label}"]), "reference": str(reference["what"]),
-                         **scores[f"{model}:{label}"]})
+                         **scored[f"{model}:{label}"]})
     print(tables.write_csv(rows, sm.output[0]).to_string())
     return sources
 

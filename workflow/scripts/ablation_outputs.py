@@ -4,11 +4,13 @@ model and sampler, the training-loss curves, and every model against its ideal d
 import numpy as np
 import pandas as pd
 
-from diffsched import metrics, plots, provenance, tables
-from diffsched.atomic import write_text
+from diffsched.metrics import scores
+from diffsched.studies import plots
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import write_text
 
 COLUMNS = ["dataset", "network", "time_embedding", "capacity_matched", "model", "parameters", "train_steps",
-           "sampler", "nfe", *metrics.SCORES, "ideal_gap", "n_samples", "n_reference", "reference", "prc_features",
+           "sampler", "nfe", *scores.SCORES, "ideal_gap", "n_samples", "n_reference", "reference", "prc_features",
            "weights_sha256"]
 
 

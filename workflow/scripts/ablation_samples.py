@@ -5,15 +5,18 @@ ablation table differ by the network alone."""
 import numpy as np
 import torch
 
-from diffsched import provenance, solvers, strategies, sweep, trained
-from diffsched.atomic import atomic_path
+from diffsched.infra import provenance
+from diffsched.method import solvers, strategies
+from diffsched.studies import sweep
+from diffsched.models import checkpoints
+from diffsched.infra.atomic import atomic_path
 
 
 def main(sm) -> None:
     torch.set_num_threads(sm.threads)
     p, noise_range, w = sm.params, sm.params.noise, sm.wildcards
-    model_spec = trained.load_spec(sm.input.spec)
-    denoiser = trained.load(sm.input.weights, sm.input.spec, trained.device(p.device))
+    model_spec = checkpoints.load_spec(sm.input.spec)
+    denoiser = checkpoints.load(sm.input.weights, sm.input.spec, checkpoints.device(p.device))
     resolution = model_spec["kwargs"]["img_resolution"]
     arrays = {}
     for label, s in p.samplers.items():

@@ -1,13 +1,16 @@
 """Snakemake script (rule blind_metrics): FID and KID of both arms of one oracle pair's samples at every scored
 resolution against the pair's reference images average-pooled to that resolution (exact Gaussian samples for the
 Gaussian pair, training images for the empirical one), with paired-bootstrap intervals over the shared start
-states (diffsched.blind_study.scores); the other columns are the study's own (rule blind_study)."""
+states (diffsched.studies.blind_study.scores); the other columns are the study's own (rule blind_study)."""
 
 import numpy as np
 import pandas as pd
 import torch
 
-from diffsched import blind_study, data, metrics, provenance, tables
+from diffsched.studies import blind_study
+from diffsched.data import datasets
+from diffsched.metrics import scores
+from diffsched.infra import provenance, tables
 
 
 def main(sm) -> dict:
@@ -17,10 +20,10 @@ def main(sm) -> dict:
     stored, reference = np.load(sm.input.samples), np.load(sm.input.reference)
     frames, sources = [], {}
     for resolution in p.scored_resolutions:
-        pooled = data.block_mean(reference["images"], reference["images"].shape[1] // resolution)
+        pooled = datasets.block_mean(reference["images"], reference["images"].shape[1] // resolution)
         keys = {(label, arm): blind_study.image_key(resolution, label, arm)
                 for label in p.samplers for arm in blind_study.ARMS}
-        _, found, features = metrics.score_sets({k: stored[k] for k in keys.values()}, pooled, name, p.metrics,
+        _, found, features = scores.score_sets({k: stored[k] for k in keys.values()}, pooled, name, p.metrics,
                                                 p.cache)
         sources.update(found)
         table = blind_study.scores({label: {arm: features.sets[keys[label, arm]] for arm in blind_study.ARMS}

@@ -1,10 +1,11 @@
 """Snakemake script (rule blind_outputs): the conditioned-vs-blind table and the two gap figures over all data
-sets (diffsched.blind_study)."""
+sets (diffsched.studies.blind_study)."""
 
 import pandas as pd
 
-from diffsched import plots, provenance, tables
-from diffsched.atomic import write_text
+from diffsched.studies import plots
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import write_text
 
 ARMS = ("conditioned", "blind", "difference")
 

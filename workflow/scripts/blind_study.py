@@ -1,19 +1,22 @@
 """Snakemake script (rule blind_study): one oracle pair (Gaussian or empirical) of one data set, conditioned vs
-noise-blind, at every configured resolution (diffsched.blind_study); the samples at the scored resolutions are
+noise-blind, at every configured resolution (diffsched.studies.blind_study); the samples at the scored resolutions are
 kept as images for rule blind_metrics."""
 
 import numpy as np
 import pandas as pd
 import torch
 
-from diffsched import blind_study, data, provenance, schedules, solvers, spectrum, sweep, tables
-from diffsched.atomic import atomic_path
+from diffsched.studies import blind_study, sweep
+from diffsched.data import datasets, spectrum
+from diffsched.infra import provenance, tables
+from diffsched.method import schedules, solvers
+from diffsched.infra.atomic import atomic_path
 
 
 def held_images(path: str, count: int) -> tuple[np.ndarray, str]:
     """The evenly spaced training images the empirical oracles hold, and what they are."""
-    train, _, _ = data.load(path)
-    held = train[data.subset(len(train), count)]
+    train, _, _ = datasets.load(path)
+    held = train[datasets.subset(len(train), count)]
     return held, f"{len(held)} of its {len(train)} train images held"
 
 

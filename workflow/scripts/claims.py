@@ -1,10 +1,12 @@
 """Snakemake script (rule claims): the replication's verdicts, one row per claim, from the other rules' tables
-(diffsched.claims)."""
+(diffsched.studies.claims)."""
 
 import pandas as pd
 
-from diffsched import claims, provenance, solvers, tables
-from diffsched.atomic import write_text
+from diffsched.studies import claims
+from diffsched.infra import provenance, tables
+from diffsched.method import solvers
+from diffsched.infra.atomic import write_text
 
 
 def per_spectrum(spectra, paths) -> dict[str, pd.DataFrame]:

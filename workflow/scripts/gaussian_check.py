@@ -1,8 +1,9 @@
 """Snakemake script (rule gaussian_check): a claim check of the Gaussian study (arXiv 2601.13602), the full table as
 csv and its summary as md with a provenance caption."""
 
-from diffsched import gaussian_study, provenance, tables
-from diffsched.atomic import write_text
+from diffsched.studies import gaussian_study
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import write_text
 
 
 def monte_carlo(s: dict, seed: int):

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from diffsched import plots, provenance
+from diffsched.studies import plots
+from diffsched.infra import provenance
 
 WHAT = {
     "kl_vs_steps": "Exact KL of the Euler sampler against steps for every discretization strategy",

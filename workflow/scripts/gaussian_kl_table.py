@@ -3,8 +3,9 @@
 
 import pandas as pd
 
-from diffsched import provenance, ranking, tables
-from diffsched.atomic import write_text
+from diffsched.infra import provenance, tables
+from diffsched.studies import ranking
+from diffsched.infra.atomic import write_text
 
 
 def main(path: str, label: str, s: dict, out_csv: str, out_md: str) -> None:

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from diffsched import gaussian_study, provenance
-from diffsched.atomic import atomic_path
+from diffsched.studies import gaussian_study
+from diffsched.infra import provenance
+from diffsched.infra.atomic import atomic_path
 
 
 def main(spec: dict, out: str) -> None:

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from diffsched import gaussian_study, provenance, ranking, tables
+from diffsched.studies import gaussian_study, ranking
+from diffsched.infra import provenance, tables
 
 
 def main(path: str, table: str, s: dict, out: str) -> None:

@@ -1,14 +1,15 @@
 """Snakemake script (rules data_cifar10, data_celeba): write the canonical arrays of one data set."""
 
-from diffsched import data, provenance
+from diffsched.data import datasets
+from diffsched.infra import provenance
 
 
 def main(settings: dict, cfg: dict, download_dir: str, folder: str) -> dict:
-    source = data.resolve(settings["dataset"], cfg["source"], root=cfg["root"], path=settings["path"],
+    source = datasets.resolve(settings["dataset"], cfg["source"], root=cfg["root"], path=settings["path"],
                           download_dir=download_dir)
     print(f"source: {source.label} ({source.path})")
-    for split, path in data.prepare(source, folder, settings["resolution"], cfg["limit"]).items():
-        print(f"{split}: {data.load(path)[0].shape} -> {path}")
+    for split, path in datasets.prepare(source, folder, settings["resolution"], cfg["limit"]).items():
+        print(f"{split}: {datasets.load(path)[0].shape} -> {path}")
     return {str(source.path): f"{source.algorithm}:{source.checksum}"}
 
 

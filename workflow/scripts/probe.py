@@ -1,20 +1,23 @@
 """Snakemake script (rule probe): how well sigma can be read from x = y + sigma n alone on one data set
-(diffsched.probe, Sun et al. 2025): the norm estimator, a learned probe and the Bayes estimator under the data's
+(diffsched.studies.probe, Sun et al. 2025): the norm estimator, a learned probe and the Bayes estimator under the data's
 Gaussian model on held-out images, per sigma."""
 
 import torch
 
-from diffsched import data, denoisers, probe, provenance, spectrum, sweep, tables
+from diffsched.data import datasets, spectrum
+from diffsched.models import denoisers
+from diffsched.studies import probe, sweep
+from diffsched.infra import provenance, tables
 
 
 def split(sm, count: int):
     """Training images, held-out images (the test split where the data set has one) and where they came from."""
-    train, _, meta = data.load(sm.input.train)
+    train, _, meta = datasets.load(sm.input.train)
     if sm.input.get("test") is None:
         train, test = probe.hold_out(train, count)
         return train, test, meta, "from train, no test split"
-    test, _, _ = data.load(sm.input.test)
-    return train, test[data.subset(len(test), count)], meta, "test split"
+    test, _, _ = datasets.load(sm.input.test)
+    return train, test[datasets.subset(len(test), count)], meta, "test split"
 
 
 def main(sm) -> None:

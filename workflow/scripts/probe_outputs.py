@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from diffsched import plots, provenance, tables
-from diffsched.atomic import write_text
+from diffsched.studies import plots
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import write_text
 
 
 def markdown(table: pd.DataFrame, caption: str) -> str:

@@ -4,8 +4,12 @@ strategy each criterion picks at each NFE, and the KL's chosen grids exported fo
 import numpy as np
 import pandas as pd
 
-from diffsched import export, optimise, plots, provenance, ranking, spectrum, store, tables
-from diffsched.atomic import write_text
+from diffsched.interface import export
+from diffsched.method import optimise
+from diffsched.studies import plots, ranking
+from diffsched.infra import provenance, store, tables
+from diffsched.data import spectrum
+from diffsched.infra.atomic import write_text
 
 
 def picks(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,8 @@
 """Snakemake script (rule ranking_table): exact criteria of every strategy, solver and NFE for one data spectrum."""
 
-from diffsched import provenance, ranking, spectrum, tables
+from diffsched.infra import provenance, tables
+from diffsched.studies import ranking
+from diffsched.data import spectrum
 
 
 def main(path: str, name: str, strategies: dict, solvers: list, criteria: list, r: dict, out: str) -> None:

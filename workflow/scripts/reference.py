@@ -4,8 +4,11 @@ samples of N(mu, Sigma) of its Gaussian model (the Gaussian oracle: isolates the
 
 import numpy as np
 
-from diffsched import data, denoisers, provenance, spectrum, sweep
-from diffsched.atomic import atomic_path
+from diffsched.data import datasets, spectrum
+from diffsched.models import denoisers
+from diffsched.infra import provenance
+from diffsched.studies import sweep
+from diffsched.infra.atomic import atomic_path
 
 
 def main(sm) -> None:
@@ -17,8 +20,8 @@ def main(sm) -> None:
         images = denoisers.to_uint8(denoisers.to_images(x, int(spec.meta["resolution"]))).permute(0, 2, 3, 1)
         images, what = images.numpy(), f"exact samples of N(mu, Sigma) of {spec.meta['label']}"
     else:
-        train, _, meta = data.load(sm.input.train)
-        images, what = train[data.subset(len(train), count)], f"training images of {meta['label']}"
+        train, _, meta = datasets.load(sm.input.train)
+        images, what = train[datasets.subset(len(train), count)], f"training images of {meta['label']}"
     with atomic_path(sm.output[0]) as tmp:
         np.savez(tmp, images=images, what=np.array(what))
     print(f"{len(images)} reference images: {what}")

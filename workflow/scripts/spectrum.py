@@ -2,14 +2,15 @@
 
 import numpy as np
 
-from diffsched import data, provenance, spectrum
-from diffsched.atomic import atomic_path
+from diffsched.data import datasets, spectrum
+from diffsched.infra import provenance
+from diffsched.infra.atomic import atomic_path
 
 KEEP = ("dataset", "split", "label", "archive", "checksum", "resolution", "count")
 
 
 def main(source: str, chunk: int, out_spectrum: str, out_eigenvalues: str) -> None:
-    images, _, meta = data.load(source)
+    images, _, meta = datasets.load(source)
     spec = spectrum.compute(images, chunk=chunk, meta={k: meta[k] for k in KEEP})
     spectrum.save(out_spectrum, spec)
     with atomic_path(out_eigenvalues) as tmp:  # for `python -m diffsched grid --eigenvalues`

@@ -1,12 +1,15 @@
-"""Snakemake script (rule sweep_bootstrap): the paired bootstrap (diffsched.bootstrap) of every solver and NFE
-cell of one denoiser, seeds pooled: per criterion of diffsched.gaussian.CRITERIA its rank correlations with FID
+"""Snakemake script (rule sweep_bootstrap): the paired bootstrap (diffsched.metrics.bootstrap) of every solver and NFE
+cell of one denoiser, seeds pooled: per criterion of diffsched.method.gaussian.CRITERIA its rank correlations with FID
 and KID, its pick and regret and the pick against the cell's baselines; and every strategy's FID and KID, all
 with intervals."""
 
 import numpy as np
 import pandas as pd
 
-from diffsched import bootstrap, gaussian, provenance, sweep, tables
+from diffsched.metrics import bootstrap
+from diffsched.method import gaussian
+from diffsched.infra import provenance, tables
+from diffsched.studies import sweep
 
 
 def main(sm) -> None:

@@ -5,8 +5,10 @@ feature extractor is compiled once; the features are kept for the bootstrap (rul
 import numpy as np
 import torch
 
-from diffsched import gaussian, metrics, provenance, tables
-from diffsched.atomic import atomic_path
+from diffsched.method import gaussian
+from diffsched.metrics import scores
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import atomic_path
 
 
 def main(sm) -> dict:
@@ -15,7 +17,7 @@ def main(sm) -> dict:
     reference = np.load(sm.input.reference)
     loaded = {path: np.load(path) for path in sm.input.samples}
     sets = {f"{path}:{k}": arrays[f"images_{k}"] for path, arrays in loaded.items() for k in arrays["strategies"]}
-    scores, sources, features = metrics.score_sets(sets, reference["images"], w.dataset, sm.params.metrics,
+    scored, sources, features = scores.score_sets(sets, reference["images"], w.dataset, sm.params.metrics,
                                                    sm.params.cache)
     rows, kept = [], []
     for cell, path in zip(sm.params.cells, sm.input.samples, strict=True):  # the rule lists both in one order
@@ -25,7 +27,7 @@ def main(sm) -> dict:
             rows.append({"dataset": cell["dataset"], "denoiser": cell["denoiser"], "solver": cell["solver"],
                          "nfe_budget": cell["nfe"], "nfe": int(nfe), "seed": cell["seed"],
                          "strategy": str(label), "kl_forward": criteria["crit_kl"], **criteria,
-                         "reference": str(reference["what"]), **scores[f"{path}:{label}"]})
+                         "reference": str(reference["what"]), **scored[f"{path}:{label}"]})
             kept.append(features.sets[f"{path}:{label}"])
     table = tables.write_csv(rows, sm.output.table)
     print(table.to_string())

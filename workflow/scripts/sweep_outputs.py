@@ -4,12 +4,15 @@ the bootstrap table and figures of every criterion against FID, and the sample g
 import numpy as np
 import pandas as pd
 
-from diffsched import bootstrap, gaussian, metrics, plots, provenance, sweep, tables
-from diffsched.atomic import write_text
+from diffsched.metrics import bootstrap, scores
+from diffsched.method import gaussian
+from diffsched.studies import plots, sweep
+from diffsched.infra import provenance, tables
+from diffsched.infra.atomic import write_text
 
 CRITERIA = [f"crit_{c}" for c in gaussian.CRITERIA]
 COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", *CRITERIA,
-           *metrics.SCORES, "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
+           *scores.SCORES, "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
 
 
 def main(sm) -> None:

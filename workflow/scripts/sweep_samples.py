@@ -1,12 +1,16 @@
 """Snakemake script (rule sweep_samples): one cell of the sweep. Every strategy samples from the same start
 states with one denoiser (an oracle or a trained network), solver and NFE budget; the grids and the exact value
-of every Gaussian criterion (diffsched.gaussian.CRITERIA) for the data spectrum are stored beside."""
+of every Gaussian criterion (diffsched.method.gaussian.CRITERIA) for the data spectrum are stored beside."""
 
 import numpy as np
 import torch
 
-from diffsched import provenance, solvers, spectrum, sweep, trained
-from diffsched.atomic import atomic_path
+from diffsched.infra import provenance
+from diffsched.method import solvers
+from diffsched.data import spectrum
+from diffsched.studies import sweep
+from diffsched.models import checkpoints
+from diffsched.infra.atomic import atomic_path
 
 
 def main(sm) -> None:
@@ -18,7 +22,7 @@ def main(sm) -> None:
     if w.denoiser in sweep.ORACLES:
         denoiser = starts = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.train, s["empirical_images"])
     else:  # a trained network starts where the data's Gaussian model says the sigma_max marginal is
-        denoiser = trained.load(sm.input.weights, sm.input.spec, trained.device(sm.params.device))
+        denoiser = checkpoints.load(sm.input.weights, sm.input.spec, checkpoints.device(sm.params.device))
         starts = sweep.oracle("gaussian", sm.input.spectrum, sm.input.train)
     start = starts.start(s["samples"], r["sigma_max"], r["init"], sweep.generator(seed, w.dataset, w.denoiser))
     probe = starts.start(s["search_batch"], r["sigma_max"], r["init"],

@@ -1,0 +1,308 @@
+"""Image data sets in one canonical format, from verified archives.
+
+Canonical format (one ``.npz`` per split, written atomically by :mod:`diffsched.infra.store`): ``images``, uint8
+N x H x W x 3 (RGB, HWC), ``labels``, int64 class indices where the data set has them (CIFAR-10, official
+class order airplane..truck), and a metadata record with the source label, the archive's checksum, the
+resolution and the count. Image order is deterministic: the official index order for the official CIFAR-10
+batches, sorted member path otherwise. ``limit`` keeps N evenly spaced images of each split in that order, so a
+small subset of the class-sorted offline CIFAR-10 copy still covers every class.
+
+Sources, per data set: ``official`` (CIFAR-10 python tarball, downloadable; CelebA ``img_align_celeba.zip``,
+given as a path) or ``offline`` (the JPEG q75 copies in ``../shared/data``, see its README). ``auto`` takes an
+official file already given as a path, else the offline copy when present, else the official download. One
+run reads one archive, whose checksum is verified before anything is decoded.
+
+CelebA preprocessing: the usual 64x64 recipe, a centre crop of 140 x 140 out of the 178 x 218 aligned image
+(70 x 70 out of the 89 x 109 half-size offline copy), offsets rounded as in torchvision's ``CenterCrop``, then
+a resize to the target resolution with PIL's antialiased bicubic filter and ``reducing_gap=None`` (one exact
+convolution, no draft / box pre-reduction). JPEGs are decoded by PIL (libjpeg defaults).
+
+CIFAR-10 below 32x32 (16, 8, ...: a divisor of 32): the mean of each k x k block, rounded to the nearest
+integer, so that a 2x2 average undoes most of the offline copy's 4:2:0 chroma subsampling.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+import tarfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from diffsched.infra import store
+from diffsched.infra.atomic import atomic_path, file_digest
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CELEBA_SIZE = (178, 218)  # width, height of the official aligned images
+CELEBA_CROP = 140  # centre crop side at that size
+CELEBA_TRAIN_LAST = 162770  # official partition: images 000001..162770 are the train split
+RESAMPLE = Image.Resampling.BICUBIC
+RESAMPLE_NOTE = "PIL bicubic (antialiased), reducing_gap=None"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data from the repo
+
+DATASETS = ("cifar10", "celeba")
+KINDS = ("offline", "official")
+SOURCES = ("auto",) + KINDS
+SPLITS = {"cifar10": ("train", "test"), "celeba": ("train",)}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One archive of one data set: where it is, how to verify it, and the label used in captions."""
+
+    dataset: str
+    kind: str
+    path: Path
+    algorithm: str
+    checksum: str
+    label: str
+
+
+# Known archives: file name, hash algorithm, checksum, caption label. Offline checksums: ../shared/data/SHA256SUMS.
+ARCHIVES = {
+    ("cifar10", "official"): ("cifar-10-python.tar.gz", "md5", "c58f30108f718f92721af3b95e74349a",
+                              "CIFAR-10 (official)"),
+    ("cifar10", "offline"): ("cifar10-jpeg.tar.gz", "sha256",
+                             "7854ea059adc7729ab5267c5269ccc01e6eaeea6549d5f3c834c106bae86e8ee",
+                             "CIFAR-10 (JPEG q75 copy)"),
+    ("celeba", "official"): ("img_align_celeba.zip", "md5", "00d2c5bc6d35e252742224ab0c1e8fcb",
+                             "CelebA (official aligned)"),
+    ("celeba", "offline"): ("celeba-10k-jpeg.tar.gz", "sha256",
+                            "5f356148cf5d857f59031929c21170bb12aa77a16b52e32bd90364b86c994f3d",
+                            "CelebA 10k subset (JPEG q75 copy)"),
+}
+
+
+def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
+    if value not in valid:
+        raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+
+
+def verify(source: Source) -> None:
+    """Raise a ValueError naming the file and both checksums unless the archive is intact."""
+    if not Path(source.path).is_file():
+        raise ValueError(f"{source.label}: archive {str(source.path)!r} does not exist")
+    actual = file_digest(source.path, source.algorithm)
+    if actual != source.checksum:
+        raise ValueError(
+            f"{str(source.path)!r} is corrupted or truncated: {source.algorithm} expected {source.checksum}, "
+            f"got {actual}. Replace the file (offline copies: `sha256sum -c SHA256SUMS` in their folder)."
+        )
+
+
+def _source(dataset: str, kind: str, path: Path) -> Source:
+    _, algorithm, checksum, label = ARCHIVES[(dataset, kind)]
+    return Source(dataset, kind, Path(path), algorithm, checksum, label)
+
+
+def download(url: str, dest, algorithm: str, checksum: str, timeout: float = 30.0) -> Path:
+    """Fetch ``url`` to ``dest`` (atomically, checksum verified before the file appears there)."""
+    dest = Path(dest)
+    try:
+        with atomic_path(dest, suffix=".part") as tmp:
+            with open(tmp, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as response:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    f.write(block)
+            verify(Source("", "official", tmp, algorithm, checksum, url))
+    except (urllib.error.URLError, OSError) as err:
+        raise ValueError(
+            f"could not download {url} ({getattr(err, 'reason', err)}). Without internet, use the offline "
+            f"copy (data source 'offline' or 'auto' with the archive in the data root, default "
+            f"{DEFAULT_ROOT}), or fetch {dest.name} elsewhere and give its path."
+        ) from None
+    return dest
+
+
+def resolve(dataset: str, source: str = "auto", root=None, path=None, download_dir=None) -> Source:
+    """The archive to read: ``official`` (``path``, else a CIFAR-10 download into ``download_dir``),
+    ``offline`` (the copy in ``root``, default ../shared/data), or ``auto`` (given path, else the offline
+    copy when present, else the official download). Nothing is decoded here; see :func:`prepare`."""
+    _check_choice(dataset, DATASETS, "dataset")
+    _check_choice(source, SOURCES, "data source")
+    root = Path(root) if root is not None else DEFAULT_ROOT
+    offline = root / ARCHIVES[(dataset, "offline")][0]
+    if source == "offline" or (source == "auto" and path is None and offline.is_file()):
+        if not offline.is_file():
+            raise ValueError(f"offline archive {str(offline)!r} not found; set the data root to the folder "
+                             f"that holds it, or use source 'official'")
+        return _source(dataset, "offline", offline)
+    if path is not None:
+        if not Path(path).is_file():
+            raise ValueError(f"official {dataset} archive {str(path)!r} does not exist")
+        return _source(dataset, "official", Path(path))
+    name, algorithm, checksum, _ = ARCHIVES[(dataset, "official")]
+    if dataset == "celeba":
+        raise ValueError(f"CelebA has no scripted download; give the path of {name} (from the CelebA site), "
+                         f"or use the offline copy {offline.name} in the data root ({root})")
+    if download_dir is None:
+        raise ValueError(f"no {name} path and no download folder; give one, or use the offline copy in {root}")
+    dest = Path(download_dir) / name
+    if not dest.is_file():
+        download(CIFAR10_URL, dest, algorithm, checksum)
+    return _source(dataset, "official", dest)
+
+
+def center_crop_box(width: int, height: int, size: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of a centred size x size crop, offsets rounded as torchvision's CenterCrop."""
+    if not 0 < size <= min(width, height):
+        raise ValueError(f"crop {size} does not fit a {width}x{height} image")
+    left, top = round((width - size) / 2.0), round((height - size) / 2.0)
+    return left, top, left + size, top + size
+
+
+def celeba_image(image: Image.Image, resolution: int) -> np.ndarray:
+    """Centre crop 140/178 of the width (140 at 178x218, 70 at 89x109), resize to resolution^2, uint8 HWC."""
+    width, height = image.size
+    crop = round(CELEBA_CROP * width / CELEBA_SIZE[0])
+    if resolution > crop:
+        raise ValueError(f"CelebA resolution {resolution} exceeds the {crop}x{crop} crop of a {width}x{height} "
+                         f"image; choose at most {crop}")
+    image = image.crop(center_crop_box(width, height, crop))
+    if crop != resolution:
+        image = image.resize((resolution, resolution), RESAMPLE, reducing_gap=None)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _rgb(blob: bytes, name: str) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(blob)) as image:
+            return image.convert("RGB")
+    except OSError as err:
+        raise ValueError(f"cannot decode {name}: {err}") from None
+
+
+def _tar_members(path: Path, pattern: str) -> dict[str, bytes]:
+    """Contents of the regular members whose names match ``pattern``, in one sequential pass."""
+    out = {}
+    with tarfile.open(path, "r|gz") as tar:
+        for member in tar:
+            if member.isfile() and re.fullmatch(pattern, member.name):
+                out[member.name] = tar.extractfile(member).read()
+    return out
+
+
+def subset(count: int, limit: int | None) -> np.ndarray:
+    """Indices of ``limit`` evenly spaced items out of ``count`` (all of them when limit is None or larger)."""
+    if limit is None or limit >= count:
+        return np.arange(count)
+    return np.floor(np.linspace(0, count - 1, limit) + 0.5).astype(np.int64)  # strictly increasing
+
+
+def _first(names, limit):
+    names = sorted(names)
+    return [names[i] for i in subset(len(names), limit)]
+
+
+def _cifar10_official(path: Path, limit) -> dict:
+    batches = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
+    files = _tar_members(path, r"cifar-10-batches-py/(data_batch_[1-5]|test_batch)")
+    out = {}
+    for split, names in batches.items():
+        images, labels = [], []
+        for name in names:
+            # Safe to unpickle: the tarball's checksum matched the official one before we got here.
+            batch = pickle.loads(files[f"cifar-10-batches-py/{name}"], encoding="bytes")
+            images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
+        images, labels = np.concatenate(images), np.concatenate(labels)
+        keep = subset(len(labels), limit)
+        out[split] = (np.ascontiguousarray(images[keep]), labels[keep])
+    return out
+
+
+def _cifar10_offline(path: Path, limit) -> dict:
+    files = _tar_members(path, r"cifar10/(train|test)/[^/]+/[^/]+\.jpg")
+    out = {}
+    for split in SPLITS["cifar10"]:
+        names = _first([n for n in files if n.split("/")[1] == split], limit)
+        images = np.empty((len(names), 32, 32, 3), dtype=np.uint8)
+        labels = np.empty(len(names), dtype=np.int64)
+        for i, name in enumerate(names):
+            cls = name.split("/")[2]
+            if cls not in CIFAR10_CLASSES:
+                raise ValueError(f"{path}: unknown CIFAR-10 class folder {cls!r} in {name}")
+            image = _rgb(files[name], name)
+            if image.size != (32, 32):
+                raise ValueError(f"{path}: {name} is {image.size[0]}x{image.size[1]}, expected 32x32")
+            images[i], labels[i] = np.asarray(image), CIFAR10_CLASSES.index(cls)
+        out[split] = (images, labels)
+    return out
+
+
+def _celeba(blobs: dict[str, bytes], resolution: int, limit) -> dict:
+    names = _first(blobs, limit)
+    images = np.empty((len(names), resolution, resolution, 3), dtype=np.uint8)
+    for i, name in enumerate(names):
+        images[i] = celeba_image(_rgb(blobs[name], name), resolution)
+    return {"train": (images, None)}
+
+
+def _celeba_official(path: Path, resolution: int, limit) -> dict:
+    with zipfile.ZipFile(path) as z:
+        names = [n for n in z.namelist() if re.fullmatch(r"img_align_celeba/\d{6}\.jpg", n)
+                 and int(n[-10:-4]) <= CELEBA_TRAIN_LAST]
+        names = _first(names, limit)
+        return _celeba({n: z.read(n) for n in names}, resolution, None)
+
+
+def _celeba_offline(path: Path, resolution: int, limit) -> dict:
+    return _celeba(_tar_members(path, r"celeba/celebA/\d{6}\.jpg"), resolution, limit)
+
+
+def block_mean(images: np.ndarray, k: int) -> np.ndarray:
+    """uint8 N x H x W x C images averaged over k x k blocks, rounded to the nearest integer (k = 1: as given)."""
+    if k == 1:
+        return images
+    n, h, w, c = images.shape
+    blocks = images.reshape(n, h // k, k, w // k, k, c).astype(np.float64).mean(axis=(2, 4))
+    return np.rint(blocks).astype(np.uint8)
+
+
+def read(source: Source, resolution: int = 32, limit: int | None = None) -> dict:
+    """{split: (images uint8 N x H x W x 3, labels int64 or None)} from a verified archive."""
+    _check_choice(source.dataset, DATASETS, "dataset")
+    _check_choice(source.kind, KINDS, "source kind")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be an integer >= 1 or None (all images), got {limit!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
+        raise ValueError(f"resolution must be an integer >= 1, got {resolution!r}")
+    if source.dataset == "cifar10" and (resolution > 32 or 32 % resolution):
+        raise ValueError(f"CIFAR-10 is 32x32; got resolution {resolution}, use 32 or a divisor of it (16, 8)")
+    verify(source)
+    if source.dataset == "cifar10":
+        reader = _cifar10_official if source.kind == "official" else _cifar10_offline
+        return {split: (block_mean(images, 32 // resolution), labels)
+                for split, (images, labels) in reader(source.path, limit).items()}
+    reader = _celeba_official if source.kind == "official" else _celeba_offline
+    return reader(source.path, resolution, limit)
+
+
+def prepare(source: Source, out_dir, resolution: int = 32, limit: int | None = None) -> dict[str, Path]:
+    """Write ``out_dir/<split>.npz`` for every split of the data set; nothing is written unless all decode."""
+    splits = read(source, resolution, limit)
+    paths = {}
+    for split, (images, labels) in splits.items():
+        meta = {"dataset": source.dataset, "split": split, "source": source.kind, "label": source.label,
+                "archive": Path(source.path).name, "checksum": f"{source.algorithm}:{source.checksum}",
+                "resolution": resolution, "count": int(images.shape[0]), "limit": limit,
+                "classes": list(CIFAR10_CLASSES) if labels is not None else None,
+                "resample": RESAMPLE_NOTE if source.dataset == "celeba" else None}
+        arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
+        paths[split] = store.save(Path(out_dir) / f"{split}.npz", meta, **arrays)
+    return paths
+
+
+def load(path) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """Images, labels (None without classes) and metadata of a canonical split file."""
+    arrays, meta = store.load(path)
+    if "images" not in arrays:
+        raise ValueError(f"{str(path)!r} holds no 'images' array; it is not a canonical data file")
+    return arrays["images"], arrays.get("labels"), meta

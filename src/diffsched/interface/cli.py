@@ -1,0 +1,310 @@
+"""Command line: ``python -m diffsched {grid,criterion,spectrum,recommend,provenance,job-resources} ...`` (``kl``
+is ``criterion``); each prints JSON (provenance: text, job-resources: YAML; recommend: as ``--format`` asks, for
+diffusers, k-diffusion or ComfyUI too)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from diffsched.infra import atomic
+from diffsched.interface import export
+from diffsched.method import gaussian, solvers, strategies
+from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _params(pairs: list[str], option: str = "--param") -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{option} takes KEY=VALUE (for example rho=7), got {pair!r}")
+        out[key] = _value(value)
+    return out
+
+
+def load_eigenvalues(path: str) -> np.ndarray:
+    """Eigenvalues from a .npy file (1-D, > 0), with a message naming the file when it is unusable."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"eigenvalue file {path!r} does not exist")
+    try:
+        values = np.load(p, allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(f"{path!r} is not a .npy array of eigenvalues: {err}") from None
+    try:
+        return gaussian.check_eigenvalues(values)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
+    """The grid asked for, and its number of steps (from --steps, or the largest that fits --nfe)."""
+    params = _params(args.param)
+    if args.schedule in strategies.NEEDS_SPECTRUM:
+        if eigenvalues is None:
+            raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
+        params["eigenvalues"] = eigenvalues
+        if args.schedule in strategies.SPECTRAL_GRIDS:
+            params.setdefault("solver", args.solver)
+            params.setdefault("init", args.init)
+    steps = args.steps if args.steps is not None else solvers.steps_for_nfe(args.solver, args.nfe)
+    return strategies.grid(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
+
+
+def cmd_grid(args) -> dict:
+    eigenvalues = load_eigenvalues(args.eigenvalues) if args.eigenvalues else None
+    grid, steps = _grid(args, eigenvalues)
+    return {"schedule": args.schedule, "steps": steps, "solver": args.solver, "nfe": solvers.nfe(args.solver, grid),
+            "sigma_min": args.sigma_min, "sigma_max": args.sigma_max, "params": _params(args.param),
+            "sigmas": grid.tolist()}
+
+
+def cmd_criterion(args) -> dict:
+    """Criterion --name of the grid (gaussian.criterion), every criterion at its defaults, and the two KLs."""
+    eigenvalues = load_eigenvalues(args.eigenvalues)
+    grid, steps = _grid(args, eigenvalues)
+    params = _params(args.criterion_param, "--criterion-param")
+    value = gaussian.criterion(args.name, eigenvalues, grid, args.solver, args.init, **params)
+    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init) for name in gaussian.CRITERIA}
+    kl = {"forward": every["kl"], "reverse": every["kl_reverse"]}
+    return {"criterion": args.name, "criterion_params": gaussian.criterion_params(args.name, params), "value": value,
+            "criteria": every, "kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
+            "kl_reverse": kl["reverse"], "nfe": solvers.nfe(args.solver, grid), "steps": steps,
+            "solver": args.solver, "init": args.init, "schedule": args.schedule, "params": _params(args.param),
+            "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
+
+
+FORMATS = ("json", "diffusers", "k-diffusion", "comfyui")
+VP_OPTIONS = {"num_train_timesteps": "--num-train-timesteps", "beta_schedule": "--beta-schedule",
+              "beta_start": "--beta-start", "beta_end": "--beta-end"}
+
+
+def _vp_model(args) -> dict | None:
+    """The discrete VP model of --format diffusers (diffusers' defaults where not given), None for other formats."""
+    given = {key: getattr(args, key) for key in VP_OPTIONS if getattr(args, key) is not None}
+    if args.format != "diffusers":
+        if given:
+            raise ValueError(f"{VP_OPTIONS[next(iter(given))]} describes the model of --format diffusers; add "
+                             "--format diffusers or drop it")
+        return None
+    if given.get("beta_schedule") == "squaredcos_cap_v2" and {"beta_start", "beta_end"} & set(given):
+        raise ValueError("--beta-schedule squaredcos_cap_v2 has no beta range; drop --beta-start and --beta-end")
+    return export.check_vp_model(**{**export.DDPM, **given})
+
+
+def _check_output_format(args) -> dict | None:
+    """Refuse a bad --format/--out combination before any work; the VP model of --format diffusers."""
+    if args.format == "k-diffusion" and not args.out:
+        raise ValueError("--format k-diffusion writes a torch file; give --out FILE.pt")
+    if args.out:
+        atomic.check_writable(args.out)
+    return _vp_model(args)
+
+
+def cmd_recommend(args) -> dict:
+    from diffsched.data import estimate, spectrum
+    from diffsched.interface import recommend
+
+    model = _check_output_format(args)
+    if args.eigenvalues:
+        eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
+    elif args.spectrum:
+        eigenvalues, source = spectrum.load(args.spectrum, vectors=False).eigenvalues, args.spectrum
+    elif args.images or args.array:
+        arrays, meta = estimate.estimate(_images(args), args.method)
+        eigenvalues, source = arrays["eigenvalues"], meta["source"]
+    else:
+        eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
+                                                         args.data_root, args.path)
+    result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
+                                 criterion=args.criterion)
+    return _emit(args, {"source": source, "dimension": int(eigenvalues.size), **result}, model)
+
+
+def _text(args, result: dict, model: dict | None) -> str:
+    """The recommendation as --format asks: comfyui's sigma string, or JSON (diffusers: the export record)."""
+    if args.format == "comfyui":
+        return export.comfyui(result["sigmas"])
+    if args.format == "diffusers":
+        keep = ("source", "dimension", "strategy", "criterion", "value", "nfe", "steps", "solver")
+        result = export.grid_record(result["sigmas"], model, **{key: result[key] for key in keep})
+    return json.dumps(result, indent=1)
+
+
+def _emit(args, result: dict, model: dict | None) -> dict:
+    """Print the recommendation, or write it to --out (k-diffusion: a torch file) and say so on stderr."""
+    if args.format == "k-diffusion":
+        export.write_k_diffusion(args.out, result["sigmas"])
+    elif args.out:
+        atomic.write_text(args.out, _text(args, result, model) + "\n")
+    else:
+        print(_text(args, result, model))
+        return {}
+    print(f"wrote the {result['strategy']} grid ({result['steps']} steps) as {args.format} to {args.out}",
+          file=sys.stderr)
+    return {}
+
+
+def _images(args):
+    """The images of --images, --array or --dataset, checked (the data set prepared on first use)."""
+    from diffsched.data import datasets, inputs
+    from diffsched.interface import recommend
+
+    if (args.resize is not None or args.crop) and not args.images:
+        raise ValueError("--resize and --crop apply to --images")
+    if args.scale is not None and not args.array:
+        raise ValueError("--scale applies to --array (float latents)")
+    if args.images:
+        return inputs.folder(args.images, args.resize, args.crop)
+    if args.array:
+        return inputs.array(args.array, args.scale)
+    train = recommend.prepared(args.dataset, args.resolution, args.cache, args.source, args.data_root, args.path)
+    pixels, _, meta = datasets.load(train)
+    return inputs.uint8_images(pixels, {"source": str(train), "kind": "dataset", "label": meta["label"]})
+
+
+def cmd_spectrum(args) -> dict:
+    from diffsched.data import estimate
+
+    estimate.check_output(args.out)  # before a data set is prepared
+    return estimate.write(_images(args), args.out, args.method)
+
+
+def cmd_provenance(args) -> dict:
+    from diffsched.infra import provenance
+
+    if not provenance.record_path(args.results, args.artefact).is_file():
+        raise ValueError(f"no provenance record for {args.artefact!r} under {args.results}/provenance; is it a "
+                         "workflow output, and is --results the run's results folder?")
+    tree = provenance.chain(args.artefact, args.results)
+    if not args.json:
+        print("\n".join(provenance.render(tree)))
+        return {}
+    return tree
+
+
+def cmd_job_resources(args) -> dict:
+    from diffsched.infra import job_resources
+
+    measured = job_resources.job_resources(args.benchmarks)
+    margin = (f"peak RSS x {job_resources.MEM_FACTOR} + {job_resources.MEM_EXTRA_MB} MB, "
+              f"wall time x {job_resources.TIME_FACTOR:g} + {job_resources.TIME_EXTRA_MIN} min")
+    print(f"# measured from {args.benchmarks} ({margin})")
+    print(job_resources.as_yaml(measured), end="")
+    return {}
+
+
+def _grid_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schedule", required=True, help=f"one of: {', '.join(strategies.NAMES)}")
+    budget = p.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
+    budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
+    p.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
+    p.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
+    p.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and kl_optimal")
+
+
+def _image_arguments(p: argparse.ArgumentParser, what) -> None:
+    """The data a spectrum is computed from (added to ``what``, a mutually exclusive group) and how."""
+    what.add_argument("--images", metavar="DIR", help="a folder of images (PNG, JPEG, ...; subfolders too)")
+    what.add_argument("--array", metavar="FILE", help="N x H x W x C .npy/.npz: uint8 images or float latents")
+    what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")
+    p.add_argument("--method", default="auto", choices=["auto", "full", "stationary"],
+                   help="full covariance, the stationary (Fourier) approximation, or auto: full up to d = 12,288 "
+                   "(recommend: for --images and --array)")
+    p.add_argument("--resize", type=int, metavar="N", help="--images: resize each image to N x N (bicubic)")
+    p.add_argument("--crop", action="store_true", help="--images: centre-crop to a square before --resize")
+    p.add_argument("--scale", type=float, help="--array of float latents: multiply by this (a VAE's factor)")
+    p.add_argument("--resolution", type=int, default=32, help="--dataset image size (CelebA: 32 or 64)")
+    p.add_argument("--source", default="auto", choices=["auto", "offline", "official"])
+    p.add_argument("--data-root", help="folder of the offline archives (default ../shared/data)")
+    p.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
+    p.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
+
+
+def _format_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", default="json", choices=FORMATS,
+                   help="json: the full recommendation; diffusers: sigmas and the integer timesteps of a discrete VP "
+                   "model (docs/using-grids.md); k-diffusion: a torch.save'd sigmas tensor (needs --out); comfyui: "
+                   "the comma-separated sigmas of its custom-sigmas nodes")
+    p.add_argument("--out", metavar="FILE", help="write there (atomically) instead of printing")
+    p.add_argument("--num-train-timesteps", type=int, help="--format diffusers: the model's T (default 1000)")
+    p.add_argument("--beta-schedule", choices=export.BETA_SCHEDULES, help="--format diffusers (default linear)")
+    p.add_argument("--beta-start", type=float, help="--format diffusers (default 1e-4)")
+    p.add_argument("--beta-end", type=float, help="--format diffusers (default 0.02)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m diffsched", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    grid = sub.add_parser("grid", help="print a sigma grid as JSON")
+    _grid_arguments(grid)
+    grid.add_argument("--eigenvalues", help="spectrum (.npy) for tangent_opt, variational, kl_optimal")
+    grid.set_defaults(run=cmd_grid)
+    crit = sub.add_parser("criterion", aliases=["kl"], help="exact Gaussian criteria of a grid for a spectrum, as JSON")
+    _grid_arguments(crit)
+    crit.add_argument("--eigenvalues", required=True, help="covariance eigenvalues, a 1-D .npy file")
+    crit.add_argument("--name", default="kl", choices=list(gaussian.CRITERIA),
+                      help="the criterion reported as 'value' (docs/criteria.md); every one is under 'criteria'")
+    crit.add_argument("--criterion-param", action="append", default=[], metavar="KEY=VALUE",
+                      help="criterion parameter, e.g. delta=0.01 for kl_smoothed")
+    crit.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS, help="which KL 'kl' reports")
+    crit.set_defaults(run=cmd_criterion)
+    spec = sub.add_parser("spectrum", help="covariance eigenvalues and mean of images or latents, into a .npz file")
+    _image_arguments(spec, spec.add_mutually_exclusive_group(required=True))
+    spec.add_argument("--out", required=True, metavar="FILE.npz", help="written atomically; its folder is created")
+    spec.set_defaults(run=cmd_spectrum)
+    rec = sub.add_parser("recommend", help="the grid with the lowest exact criterion (default: W2) for a "
+                         "data set or spectrum, as JSON or for diffusers, k-diffusion, ComfyUI")
+    what = rec.add_mutually_exclusive_group(required=True)
+    _image_arguments(rec, what)
+    what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
+    what.add_argument("--spectrum", metavar="FILE.npz", help="a spectrum file (from `spectrum --out`)")
+    rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
+    rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
+    rec.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
+    rec.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
+    rec.add_argument("--criterion", default="w2", choices=list(gaussian.CRITERIA),
+                     help="what the strategies are ranked by and the finite-n optimum minimises (docs/criteria.md)")
+    _format_arguments(rec)
+    rec.set_defaults(run=cmd_recommend)
+    prov = sub.add_parser("provenance", help="walk a workflow artefact back to its data and config")
+    prov.add_argument("artefact", help="a file the workflow wrote, e.g. figures/data/spectra.pdf")
+    prov.add_argument("--results", default="results", help="the run's results folder (config key results)")
+    prov.add_argument("--json", action="store_true", help="print the whole tree as JSON")
+    prov.set_defaults(run=cmd_provenance)
+    res = sub.add_parser("job-resources", help="each rule's cluster request from measured benchmark files, as YAML")
+    res.add_argument("benchmarks", help="a run's benchmark folder, e.g. results/benchmarks or results/smoke/benchmarks")
+    res.set_defaults(run=cmd_job_resources)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if hasattr(args, "solver"):
+            solvers.get(args.solver)
+        result = args.run(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if result:
+        json.dump(result, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    return 0

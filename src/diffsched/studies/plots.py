@@ -1,0 +1,349 @@
+"""One function per figure: each reads tidy result tables and writes a pdf and a png with a caption.
+
+The caption, drawn under the axes and stored in the PDF metadata, says what produced the figure.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from diffsched.infra.atomic import atomic_path  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="paper")
+
+
+def save(fig, pdf_path, caption: str) -> None:
+    """Write ``pdf_path`` and the png beside it, each atomically, with the caption under the figure."""
+    pdf_path = Path(pdf_path)
+    wrapped = "\n".join(textwrap.wrap(caption, width=int(fig.get_figwidth() * 16)))
+    fig.text(0.01, 0.005, wrapped, ha="left", va="bottom", fontsize=6.5, color="0.25")
+    lines = wrapped.count("\n") + 1
+    fig.tight_layout(rect=(0, 0.03 * lines * 7 / fig.get_figheight(), 1, 1))
+    with atomic_path(pdf_path) as tmp:
+        fig.savefig(tmp, format="pdf", metadata={"Title": pdf_path.stem, "Subject": caption, "Creator": "diffsched"})
+    with atomic_path(pdf_path.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=150, metadata={"Description": caption})
+    plt.close(fig)
+
+
+def _panels(count: int, width: float = 4.2, height: float = 3.4, rows: int = 1, sharey=False):
+    cols = int(np.ceil(count / rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False, sharey=sharey)
+    return fig, axes.ravel()
+
+
+def kl_vs_steps(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL vs steps, log-log: a row per spectrum, sampler grids (to 0) and schedule grids (to sigma_min)."""
+    fig, axes = _panels(2 * len(tables), rows=len(tables))
+    for row, (spectrum, table) in enumerate(tables.items()):
+        for col, (terminal, title) in enumerate([("zero", "sampler grid, final step to 0; KL to the source"),
+                                                 ("sigma_min", "ends at sigma_min; KL to that marginal")]):
+            ax = axes[2 * row + col]
+            part = table[table["terminal"] == terminal]
+            sns.lineplot(part, x="steps", y="kl_forward", hue="strategy", marker="o", markersize=3, ax=ax)
+            n = np.array(sorted(part["steps"].unique()), dtype=float)
+            anchor = part[part["steps"] == n[-1]]["kl_forward"].median()
+            ax.plot(n, anchor * (n / n[-1]) ** -2.0, "k--", lw=0.8, label="slope -2")
+            ax.set(xscale="log", yscale="log", xlabel="steps n (Euler NFE)", ylabel="KL(source || output) [nats]",
+                   title=f"{spectrum}\n{title}")
+            ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def em_ratio(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """N^2 KL / (sum J^2 / 4) against N: tends to 1 for every schedule."""
+    fig, axes = _panels(len(tables))
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table, x="intervals", y="ratio", hue="strategy", marker="o", markersize=3, ax=ax)
+        ax.axhline(1.0, color="k", lw=0.8, ls="--")
+        ax.set(xscale="log", xlabel="intervals N", ylabel="N^2 KL / (sum_i J_i^2 / 4)", title=spectrum)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL vs gamma at several n with gamma* marked; gamma* vs n."""
+    fig, axes = _panels(2 * len(sweeps), rows=len(sweeps))
+    for row, spectrum in enumerate(sweeps):
+        ax, ax_star = axes[2 * row], axes[2 * row + 1]
+        sweep, star = sweeps[spectrum], stars[spectrum]
+        palette = dict(zip(sorted(sweep["steps"].unique()), sns.color_palette(n_colors=sweep["steps"].nunique())))
+        sns.lineplot(sweep, x="gamma", y="kl_forward", hue="steps", palette=palette, ax=ax)
+        for n, color in palette.items():
+            hit = star[star["steps"] == n]
+            if len(hit):
+                ax.plot(hit["gamma_star"], hit["kl_forward"], "*", color=color, ms=10)
+        ax.set(xscale="log", yscale="log", xlabel="tangent coefficient gamma", ylabel="KL [nats]",
+               title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        ax_star.plot(star["steps"], star["gamma_star"], "o-", ms=3)
+        ax_star.set(xscale="log", yscale="log", xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+    save(fig, out, caption)
+
+
+def grids(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """Sigma against step index (log scale) for every strategy at one n, a panel per spectrum."""
+    fig, axes = _panels(len(tables), width=5.0, height=4.0)
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table[table["sigma"] > 0], x="index", y="sigma", hue="strategy", marker="o", ax=ax)
+        ax.set(yscale="log", xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=spectrum)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """KL of power-uniform VP-time grids against rho at several n."""
+    fig, axes = _panels(len(tables))
+    for ax, (spectrum, table) in zip(axes, tables.items()):
+        sns.lineplot(table, x="rho", y="kl_forward", hue="steps", marker="o", markersize=3, ax=ax,
+                     palette="viridis")
+        for _, part in table.groupby("steps"):
+            best = part.loc[part["kl_forward"].idxmin()]
+            ax.plot(best["rho"], best["kl_forward"], "k*", ms=8)
+        ax.set(yscale="log", xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+    save(fig, out, caption)
+
+
+def solvers(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+    """Each criterion against NFE, one panel per solver (columns) and spectrum x criterion (rows), one line per
+    strategy (the grids chosen under that criterion: :func:`diffsched.studies.ranking.kl_table`)."""
+    first = next(iter(tables.values()))
+    solver_names, criteria = list(dict.fromkeys(first["solver"])), list(dict.fromkeys(first["criterion"]))
+    rows = [(spectrum, criterion) for spectrum in tables for criterion in criteria]
+    fig, axes = _panels(len(solver_names) * len(rows), width=3.4, rows=len(rows))
+    for row, (spectrum, criterion) in enumerate(rows):
+        table = tables[spectrum][tables[spectrum]["criterion"] == criterion]
+        for col, solver in enumerate(solver_names):
+            ax = axes[row * len(solver_names) + col]
+            sns.lineplot(table[table["solver"] == solver], x="nfe", y="value", hue="strategy", marker="o",
+                         markersize=3, ax=ax, legend=(col == len(solver_names) - 1))
+            ax.set(xscale="log", yscale="log", xlabel="NFE", ylabel=criterion, title=f"{spectrum}\n{solver}")
+            if ax.get_legend():
+                ax.legend(fontsize=5)
+    save(fig, out, caption)
+
+
+def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, caption: str) -> None:
+    """Eigenvalue spectra (log-log) with gamma*^2, the eigenvalue for which gamma* alone is optimal, dashed."""
+    fig, axes = _panels(1, width=6.0, height=4.2)
+    ax = axes[0]
+    for label, (eigenvalues, gamma) in curves.items():
+        (line,) = ax.loglog(np.arange(1, eigenvalues.size + 1), eigenvalues, label=f"{label}: gamma* = {gamma:.3g}")
+        ax.axhline(gamma**2, color=line.get_color(), ls="--", lw=0.8)
+    ax.axhline(floor, color="0.5", ls=":", lw=0.8, label="floor (2/255)^2/12, 8-bit quantisation")
+    ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
+    ax.legend(fontsize=7)
+    save(fig, out, caption)
+
+
+def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
+    """Spearman and Kendall rank correlation of KL and FID per data set, oracle, solver and NFE."""
+    long = table.melt(id_vars=["dataset", "denoiser", "solver", "nfe_budget"], value_vars=["spearman", "kendall"],
+                      var_name="statistic", value_name="correlation")
+    long["cell"] = long["dataset"] + " / " + long["denoiser"] + " / " + long["solver"]
+    fig, axes = _panels(2, width=4.4)
+    for ax, stat in zip(axes, ["spearman", "kendall"]):
+        sns.barplot(long[long["statistic"] == stat], x="nfe_budget", y="correlation", hue="cell", ax=ax)
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set(ylim=(-1, 1), xlabel="NFE", ylabel=f"{stat} (KL vs FID)", title=stat)
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def fid_vs_nfe(intervals: pd.DataFrame, out, caption: str) -> None:
+    """FID against NFE per strategy with its bootstrap interval (``value``, ``value_lo``, ``value_hi`` of the
+    sweep's bootstrap scores), one panel per data set, denoiser and solver."""
+    fid = intervals[intervals["metric"] == "fid"]
+    cells = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
+    fig, axes = _panels(len(cells), width=4.2)
+    for ax, (dataset, denoiser, solver) in zip(axes, cells):
+        part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser) & (fid["solver"] == solver)]
+        for k, (strategy, rows) in enumerate(part.groupby("strategy", sort=False)):
+            rows = rows.sort_values("nfe_budget")
+            ax.errorbar(rows["nfe_budget"] * (1 + 0.012 * (k - 5)), rows["value"],
+                        yerr=[rows["value"] - rows["value_lo"], rows["value_hi"] - rows["value"]],
+                        marker="o", markersize=3, lw=0.9, capsize=2, label=strategy)
+        ax.set(yscale="log", xlabel="NFE", ylabel="FID", title=f"{dataset}, {denoiser}, {solver}")
+        ax.legend(fontsize=5)
+    save(fig, out, caption)
+
+
+def sample_grid(panels: dict, out, caption: str) -> None:
+    """A strip of images per (column title, row label) key, columns and rows in order of first appearance."""
+    columns = list(dict.fromkeys(c for c, _ in panels))
+    rows = list(dict.fromkeys(r for _, r in panels))
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(1.9 * len(columns), 0.55 * len(rows) + 1.2),
+                             squeeze=False)
+    for i, row in enumerate(rows):
+        for j, column in enumerate(columns):
+            ax = axes[i][j]
+            images = panels.get((column, row))
+            if images is not None:
+                ax.imshow(np.concatenate(list(images), axis=1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(column, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(row, fontsize=6, rotation=0, ha="right", va="center")
+    save(fig, out, caption)
+
+
+def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
+    """Training loss against step per model (columns dataset, model, step, loss), a panel per data set."""
+    datasets = list(dict.fromkeys(curves["dataset"]))
+    fig, axes = _panels(len(datasets), sharey=True)
+    for ax, dataset in zip(axes, datasets):
+        sns.lineplot(curves[curves["dataset"] == dataset], x="step", y="loss", hue="model", ax=ax)
+        ax.set_yscale("log")
+        ax.set_title(dataset)
+        ax.set_ylabel("training loss (EDM-weighted)")
+    save(fig, out, caption)
+
+
+def ideal_gap(table: pd.DataFrame, out, caption: str) -> None:
+    """Each model's gap to its matching ideal denoiser, E|D - D*|^2 / d, against sigma (log-log) with a +-2
+    standard-error band, a panel per data set; dashed, each oracle's own error E|D* - y|^2 / d for scale."""
+    names = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _panels(len(names), width=4.6, sharey=True)
+    for ax, name in zip(axes, names):
+        part = table[table["dataset"] == name]
+        matched = part[part["matching"]]
+        for (model, rows), color in zip(matched.groupby("model", sort=False), sns.color_palette()):
+            label = f"{model} vs {rows['oracle'].iloc[0]}"
+            ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=label)
+            ax.fill_between(rows["sigma"], (rows["gap"] - 2 * rows["gap_se"]).clip(lower=1e-12),
+                            rows["gap"] + 2 * rows["gap_se"], color=color, alpha=0.2, lw=0)
+        oracles = part.drop_duplicates(["oracle", "sigma"])
+        for (oracle, rows), style in zip(oracles.groupby("oracle", sort=False), ("--", ":")):
+            ax.plot(rows["sigma"], rows["oracle_mse"], style, color="k", lw=0.9, label=f"{oracle} oracle's own error")
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="per-pixel squared difference",
+               title=part["source"].iloc[0])
+        ax.legend(fontsize=6)
+    save(fig, out, caption)
+
+
+def noise_level(table: pd.DataFrame, out, caption: str) -> None:
+    """RMS of log(sigma_hat / sigma) against sigma (log-log) per estimator, a panel per data set, with the
+    high-dimension prediction 1 / sqrt(2 d) (Sun et al. 2025) dashed."""
+    names = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _panels(len(names), width=4.6, sharey=True)
+    for ax, name in zip(axes, names):
+        part = table[table["dataset"] == name]
+        sns.lineplot(part, x="sigma", y="rms_log_error", hue="estimator", marker="o", markersize=4, ax=ax)
+        dimension = part["dimension"].iloc[0]
+        ax.axhline(part["high_dim_prediction"].iloc[0], color="k", ls="--", lw=0.8, label="1/sqrt(2d)")
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
+               title=f"{part['source'].iloc[0]}, d = {dimension}")
+        ax.legend(fontsize=7)
+    save(fig, out, caption)
+
+
+def _blind_panels(table: pd.DataFrame):
+    """A figure with a panel per (data set, oracle pair) of a blind-study table, and each panel's rows."""
+    keys = list(dict.fromkeys(zip(table["dataset"], table["oracle"])))
+    fig, axes = _panels(len(keys), width=4.6, rows=len(dict.fromkeys(table["oracle"])))
+    return fig, [(ax, table[(table["dataset"] == d) & (table["oracle"] == o)]) for ax, (d, o) in zip(axes, keys)]
+
+
+def _blind_title(ax, part: pd.DataFrame) -> None:
+    """The panel's data source and oracle pair, on two lines."""
+    ax.set_title(f"{part['source'].iloc[0].split(',')[0]}\n{part['oracle'].iloc[0]} oracles", fontsize=9)
+
+
+def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
+    """Blind - conditioned W2^2 per dimension against d (log-log of its size, hollow markers where negative), a
+    panel per data set and oracle pair, a line per sampler, and the 1/sqrt(2d) scaling of the noise-level
+    posterior (Sun et al. 2025) through each panel's first point."""
+    fig, panels = _blind_panels(table[table["measure"] == "w2"])
+    for ax, part in panels:
+        for (label, rows), color in zip(part.groupby("sampler", sort=False), sns.color_palette()):
+            size = rows["difference"].abs()
+            below = (rows["difference"] - rows["difference_lo"]).abs()
+            above = (rows["difference_hi"] - rows["difference"]).abs()
+            ax.errorbar(rows["dimension"], size, yerr=[below.clip(upper=0.999 * size), above], color=color,
+                        lw=1, capsize=2, label=label)
+            negative = rows["difference"] < 0
+            ax.plot(rows["dimension"][~negative], size[~negative], "o", ms=4, color=color)
+            ax.plot(rows["dimension"][negative], size[negative], "o", ms=4, mfc="white", color=color)
+        d = part["dimension"].sort_values().unique().astype(float)
+        first = part[part["dimension"] == d[0]]["difference"].abs().max()
+        ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
+        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        _blind_title(ax, part)
+        ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=7)
+    save(fig, out, caption)
+
+
+def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
+    """The denoiser gap E|D_blind - D|^2 / d against sigma along the conditioned trajectory (log-log), a panel per
+    data set and oracle pair, a line per dimension, with its bootstrap band."""
+    fig, panels = _blind_panels(gaps)
+    for ax, part in panels:
+        for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
+            ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
+            ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
+        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        _blind_title(ax, part)
+        ax.legend(fontsize=7)
+    save(fig, out, caption)
+
+
+def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, out, caption: str) -> None:
+    """Each criterion (rows) against FID, one panel per data set and denoiser (columns): a point per strategy and
+    solver / NFE (criterion averaged over seeds), labelled by strategy, bars the FID's bootstrap interval."""
+    by = ["dataset", "denoiser", "solver", "nfe_budget", "strategy"]
+    crit = table.groupby(by, as_index=False)[[f"crit_{c}" for c in criteria]].mean()
+    fid = intervals[intervals["metric"] == "fid"].merge(crit, on=by)
+    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
+    fig, axes = plt.subplots(len(criteria), len(panels), figsize=(4.2 * len(panels), 3.2 * len(criteria) + 0.6),
+                             squeeze=False)
+    for row, name in zip(axes, criteria):
+        for ax, (dataset, denoiser) in zip(row, panels):
+            part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
+            for (solver, nfe), cell in part.groupby(["solver", "nfe_budget"]):
+                x, y = cell[f"crit_{name}"], cell["value"]
+                ax.errorbar(x, y, yerr=[y - cell["value_lo"], cell["value_hi"] - y], fmt="o", ms=3, capsize=2,
+                            label=f"{solver}, NFE {nfe}")
+                for xi, yi, label in zip(x, y, cell["strategy"]):
+                    ax.annotate(label, (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
+            ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}")
+            if (part[f"crit_{name}"] > 0).all():
+                ax.set_xscale("log")
+                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
+                ax.tick_params(which="minor", labelbottom=False)
+            ax.legend(fontsize=5)
+    save(fig, out, caption)
+
+
+def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
+    """Spearman of each criterion with FID and its bootstrap interval, a marker per solver / NFE, one panel per
+    data set and denoiser."""
+    fid = table[table["metric"] == "fid"]
+    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
+    criteria = list(dict.fromkeys(fid["criterion"]))
+    fig, axes = _panels(len(panels), width=4.4)
+    for ax, (dataset, denoiser) in zip(axes, panels):
+        part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
+        cells = list(part.groupby(["solver", "nfe_budget"]))
+        for k, ((solver, nfe), cell) in enumerate(cells):
+            x = cell["criterion"].map(criteria.index) + (k + 0.5) / len(cells) * 0.6 - 0.3
+            rho = cell["spearman"]
+            ax.errorbar(x, rho, yerr=[rho - cell["spearman_lo"], cell["spearman_hi"] - rho], fmt="o", ms=3,
+                        capsize=2, label=f"{solver}, NFE {nfe}")
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_xticks(range(len(criteria)), criteria, rotation=30, fontsize=6)
+        ax.set(ylim=(-1.05, 1.05), ylabel="Spearman (criterion vs FID)", title=f"{dataset}, {denoiser}")
+        ax.legend(fontsize=5)
+    save(fig, out, caption)
