@@ -46,7 +46,7 @@ CELEBA_CROP = 140  # centre crop side at that size
 CELEBA_TRAIN_LAST = 162770  # official partition: images 000001..162770 are the train split
 RESAMPLE = Image.Resampling.BICUBIC
 RESAMPLE_NOTE = "PIL bicubic (antialiased), reducing_gap=None"
-DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data from the repo
+DEFAULT_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # ../shared/data from the repo
 
 DATASETS = ("cifar10", "celeba")
 KINDS = ("offline", "official")

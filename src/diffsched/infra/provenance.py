@@ -25,7 +25,7 @@ from pathlib import Path
 from diffsched import __version__
 from diffsched.infra.atomic import file_digest, write_text
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PACKAGES = ("numpy", "scipy", "pandas", "torch", "torchvision", "torch-fidelity", "snakemake", "matplotlib",
             "seaborn")
 
