@@ -4,6 +4,7 @@ import pickle
 import shutil
 import tarfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,13 @@ OFFLINE = datasets.DEFAULT_ROOT
 needs_offline = pytest.mark.skipif(
     not (OFFLINE / "cifar10-jpeg.tar.gz").is_file(), reason=f"offline archives not in {OFFLINE}"
 )
+
+
+def test_the_offline_root_is_the_shared_data_folder_beside_the_repository():
+    """The default data root is ``../shared/data`` seen from the repository, wherever the module sits in the package
+    (the archive tests below skip when it is absent, so a wrong root would otherwise pass unnoticed)."""
+    repo = Path(__file__).resolve().parents[1]
+    assert OFFLINE == repo.parent / "shared" / "data"
 
 
 def md5(path):

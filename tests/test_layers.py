@@ -60,3 +60,11 @@ def test_an_upward_import_is_caught(tmp_path, statement):
     (tmp_path / "method").mkdir()
     (tmp_path / "method" / "solvers.py").write_text(f"def f():\n    {statement}\n")
     assert len(upward_imports(tmp_path)) == 1
+
+
+def test_the_repository_root_of_provenance_is_this_checkout():
+    """Provenance records the git commit of the repository that holds the package, wherever its module sits."""
+    from diffsched.infra import provenance
+
+    assert provenance.REPO == PACKAGE.parents[1]
+    assert (provenance.REPO / "pyproject.toml").is_file()
