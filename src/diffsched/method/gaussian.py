@@ -62,14 +62,15 @@ def _tensor(values) -> torch.Tensor:
     return torch.from_numpy(np.array(values, dtype=np.float64))
 
 
-def _propagate(lam: torch.Tensor, s, solver: str, solver_params: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """(a, q): the real solver code run on z = ones(d) with the diagonal denoiser, each noise draw a zero tensor
-    that autograd tracks. The output in each eigendirection is a z_0 + sum_k b_k xi_k, so the run's value is a and
-    the gradients with respect to the draws are the b_k: q = sum_k b_k^2 is the variance the noise adds (0 for a
-    deterministic solver).
+def linear_moments(sampler: Callable, model: Callable, z: torch.Tensor, grid, stochastic: bool,
+                   **params) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a, q) of a sampler that is linear in its state and noise, per coordinate of a diagonal ``model``.
 
-    ``s``: a numpy grid (the solver steps in Python floats, fastest) or a torch tensor (autograd reaches it, and
-    through q too: the gradients are taken with create_graph).
+    The real sampler code runs on ``z`` (ones) with each noise draw a zero tensor that autograd tracks. The output
+    in each coordinate is a z + sum_k b_k xi_k, so the run's value is a and the gradients with respect to the draws
+    are the b_k: q = sum_k b_k^2 is the variance the noise adds (0 for a deterministic sampler). ``grid``: numpy (the
+    sampler steps in Python floats, fastest) or a torch tensor (autograd reaches it, and through q too: the
+    gradients are taken with create_graph).
     """
     draws: list[torch.Tensor] = []
 
@@ -77,16 +78,21 @@ def _propagate(lam: torch.Tensor, s, solver: str, solver_params: dict) -> tuple[
         draws.append(torch.zeros_like(x, requires_grad=True))
         return draws[-1]
 
-    sampler = solvers.get(solver, stochastic=True)
-    hook = {"noise": noise} if solver in solvers.STOCHASTIC_SOLVERS else {}
     with torch.enable_grad():
-        a = sampler(lambda z, sigma: lam / (lam + sigma * sigma) * z, torch.ones_like(lam), s, **solver_params, **hook)
+        a = sampler(model, z, grid, **params, **({"noise": noise} if stochastic else {}))
         if not draws:
-            return a, torch.zeros_like(lam)
-        grid_tracked = isinstance(s, torch.Tensor) and s.requires_grad
+            return a, torch.zeros_like(z)
+        grid_tracked = isinstance(grid, torch.Tensor) and grid.requires_grad
         b = torch.autograd.grad(a.sum(), draws, create_graph=grid_tracked, allow_unused=True)
     q = sum(g * g for g in b if g is not None)
     return (a, q) if grid_tracked else (a.detach(), q.detach())
+
+
+def _propagate(lam: torch.Tensor, s, solver: str, solver_params: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`linear_moments` of ``solver`` with the diagonal denoiser D_i(z; sigma) = lambda_i / (lambda_i +
+    sigma^2) z_i."""
+    return linear_moments(solvers.get(solver, stochastic=True), lambda z, sigma: lam / (lam + sigma * sigma) * z,
+                          torch.ones_like(lam), s, solver in solvers.STOCHASTIC_SOLVERS, **solver_params)
 
 
 def _start(lam: torch.Tensor, sigma_max, init: str, mean) -> tuple[torch.Tensor, torch.Tensor]:

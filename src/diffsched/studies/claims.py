@@ -224,6 +224,48 @@ def tangent_one_eigenvalue(table: pd.DataFrame, tolerance: float = 1e-6, gamma_t
         scale=f"lambda = {lams}; n = {steps}; Euler, exact KL", artefact=artefact)
 
 
+def rounding_half_unit(printed: str) -> float:
+    """Half a unit of the last digit of a number as printed ("0.17" -> 0.005, "6.7E-4" -> 5e-6); 0 for "0", which
+    the publication prints for an exact zero only."""
+    mantissa, _, exponent = printed.upper().partition("E")
+    if "." not in mantissa:
+        return 0.0 if float(printed) == 0.0 else 0.5 * 10.0 ** int(exponent or 0)
+    return 0.5 * 10.0 ** (int(exponent or 0) - len(mantissa.split(".")[1]))
+
+
+def vp_schemes_reproduce(table: pd.DataFrame, published: pd.DataFrame, far: float = 4.0, artefact: str = "",
+                         label: str = "") -> Claim:
+    """The exact W2 of the VP-SDE schemes equals Pierret & Galerne's Table 2 (arXiv 2405.14250) within its
+    rounding: ``gaussian/vp_schemes.csv`` (:func:`diffsched.studies.gaussian_study.vp_scheme_errors`) against the
+    published values as printed (``published``: scheme, steps, epsilon, start, w2 as text). One cell per published
+    value: |ours - published| in half-units of its last printed digit; claimed when <= 1 (plus float rounding),
+    opposite beyond ``far``, else unresolved. A published cell the table lacks is opposite."""
+    ours = table.assign(steps=table["steps"].astype(str), epsilon=table["epsilon"].astype(float))
+    ours = ours.set_index(["scheme", "steps", "epsilon", "start"])["w2"]
+    rows = []
+    for r in published.astype({"steps": str, "epsilon": float, "w2": str}).itertuples():
+        key = (r.scheme, r.steps, r.epsilon, r.start)
+        where = f"{r.scheme}, N = {r.steps}, epsilon = {r.epsilon:g}, start {r.start}, published {r.w2}"
+        if key not in ours.index:
+            rows.append({"where": f"{where}: not computed", "value": math.inf, "lo": math.inf, "hi": math.inf,
+                         "outcome": OPPOSITE, "score": -math.inf})
+            continue
+        half = rounding_half_unit(r.w2)
+        diff = abs(float(ours[key]) - float(r.w2))
+        units = diff / half if half > 0 else (0.0 if diff <= 1e-12 else math.inf)
+        state = CLAIMED if units <= 1 + 1e-9 else OPPOSITE if units > far else OPEN
+        rows.append({"where": f"{where}, ours {float(ours[key]):.4g}", "value": units, "lo": units, "hi": units,
+                     "outcome": state, "score": -units})
+    return Claim(
+        claim="The exact W2 errors of four VP-SDE/ODE schemes (EM, EI, Euler, Heun) on CIFAR-10's lossless spectrum "
+              "are the published ones",
+        source="Pierret & Galerne 2025 (arXiv 2405.14250), Table 2",
+        cell_rule=(f"per published value (exact): claimed when |ours - published| is at most half a unit of its last "
+                   f"printed digit, opposite beyond {far:g} half-units"),
+        cells=_cells(rows), quantity="|ours - published| / half a unit of the printed digit", signed=False,
+        scale=f"{label or 'the spectrum'}; {len(published)} published values; exact W2", artefact=artefact)
+
+
 # The low-NFE sweep: the criterion's pick against hand-made and search-based grids --------------------------------
 
 
