@@ -206,12 +206,16 @@ def cmd_job_resources(args) -> dict:
     return {}
 
 
+SOLVER_HELP = (f"deterministic: {', '.join(solvers.SOLVERS)}; stochastic (default eta = 1): "
+               f"{', '.join(solvers.STOCHASTIC_SOLVERS)}")
+
+
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", required=True, help=f"one of: {', '.join(strategies.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
     budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
     budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
-    p.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    p.add_argument("--solver", default="euler", help=SOLVER_HELP)
     p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     p.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     p.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
@@ -276,7 +280,7 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
     what.add_argument("--spectrum", metavar="FILE.npz", help="a spectrum file (from `spectrum --out`)")
     rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
-    rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    rec.add_argument("--solver", default="euler", help=SOLVER_HELP)
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     rec.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     rec.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
@@ -299,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if hasattr(args, "solver"):
-            solvers.get(args.solver)
+            solvers.get(args.solver, stochastic=True)
         result = args.run(args)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
