@@ -76,10 +76,13 @@ def cmd_criterion(args) -> dict:
     eigenvalues = load_eigenvalues(args.eigenvalues)
     grid, steps = _grid(args, eigenvalues)
     params = _params(args.criterion_param, "--criterion-param")
+    criterion_params, solver_params = gaussian.check_params(args.name, args.solver, params)
     value = gaussian.criterion(args.name, eigenvalues, grid, args.solver, args.init, **params)
-    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init) for name in gaussian.CRITERIA}
+    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init, **solver_params)
+             for name in gaussian.CRITERIA}
     kl = {"forward": every["kl"], "reverse": every["kl_reverse"]}
-    return {"criterion": args.name, "criterion_params": gaussian.criterion_params(args.name, params), "value": value,
+    return {"criterion": args.name, "criterion_params": criterion_params, "solver_params": solver_params,
+            "value": value,
             "criteria": every, "kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
             "kl_reverse": kl["reverse"], "nfe": solvers.nfe(args.solver, grid), "steps": steps,
             "solver": args.solver, "init": args.init, "schedule": args.schedule, "params": _params(args.param),
@@ -337,7 +340,8 @@ def parser() -> argparse.ArgumentParser:
     crit.add_argument("--name", default="kl", choices=list(gaussian.CRITERIA),
                       help="the criterion reported as 'value' (docs/criteria.md); every one is under 'criteria'")
     crit.add_argument("--criterion-param", action="append", default=[], metavar="KEY=VALUE",
-                      help="criterion parameter, e.g. delta=0.01 for kl_smoothed")
+                      help="criterion or solver parameter, e.g. delta=0.01 for kl_smoothed, eta=0.5 for "
+                      "euler_ancestral")
     crit.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS, help="which KL 'kl' reports")
     crit.set_defaults(run=cmd_criterion)
     spec = sub.add_parser("spectrum", help="covariance eigenvalues and mean of images or latents, into a .npz file")
