@@ -4,7 +4,7 @@ them.
 Source x_0 ~ N(mu, U diag(lambda) U^T). In the eigenbasis the ideal denoiser is diagonal,
 D_i(z; sigma) = lambda_i / (lambda_i + sigma^2) z_i, so any deterministic solver that combines the state and
 denoiser outputs linearly maps each eigen-coordinate by a scalar factor. Running the *real solver code* once
-on z = ones(d) gives those factors exactly (gaussian-theory.md, "Any deterministic solver, exactly";
+on z = ones(d) gives those factors exactly (docs/theory.md, "Any deterministic solver, exactly";
 arXiv 2601.13602). The output is compared with the exact marginal at the grid's last noise level,
 N(mu, Sigma + sigma_last^2 I): the source itself when the grid ends in 0. Everything runs in torch float64,
 so the criteria (docs/criteria.md) are differentiable in the grid.
