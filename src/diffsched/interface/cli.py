@@ -236,7 +236,7 @@ def _image_arguments(p: argparse.ArgumentParser, what) -> None:
 def _format_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="json", choices=FORMATS,
                    help="json: the full recommendation; diffusers: sigmas and the integer timesteps of a discrete VP "
-                   "model (docs/using-grids.md); k-diffusion: a torch.save'd sigmas tensor (needs --out); comfyui: "
+                   "model (docs/recommend.md); k-diffusion: a torch.save'd sigmas tensor (needs --out); comfyui: "
                    "the comma-separated sigmas of its custom-sigmas nodes")
     p.add_argument("--out", metavar="FILE", help="write there (atomically) instead of printing")
     p.add_argument("--num-train-timesteps", type=int, help="--format diffusers: the model's T (default 1000)")

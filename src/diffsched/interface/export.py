@@ -10,7 +10,7 @@ them (in float64 here, float32 there). ``timesteps`` holds, for each of the n po
 timestep nearest in log sigma. In diffusers, pass ``sigmas=`` to a scheduler that accepts them
 (``EulerDiscreteScheduler.set_timesteps(sigmas=...)``: exact noise levels, fractional model timesteps) or
 ``timesteps=`` to one that takes integer timesteps (``DPMSolverMultistepScheduler``, ``DDPMScheduler``: noise
-levels rounded to the training grid, by ``timestep_rounding``). See docs/using-grids.md.
+levels rounded to the training grid, by ``timestep_rounding``). See docs/recommend.md.
 """
 
 from __future__ import annotations
