@@ -3,11 +3,16 @@
 from snakemake.utils import min_version, validate
 
 from diffsched.infra import slurm_guard
+from diffsched.interface import workflow_config
 
 min_version("9.0")
 
 
 configfile: "config.yaml"
+
+
+# The library's default strategies (diffsched.method.strategies.DEFAULTS), under the configuration's own entries.
+config["strategies"] = workflow_config.strategies_with_defaults(config)
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

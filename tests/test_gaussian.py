@@ -1,4 +1,4 @@
-"""The exact Gaussian theory against closed forms, Monte Carlo and the reference values of gaussian-theory.md."""
+"""The exact Gaussian theory against closed forms, Monte Carlo and the reference values of docs/theory.md."""
 
 import numpy as np
 import pytest

@@ -41,7 +41,7 @@ def test_monte_carlo_predicts_the_cosine_product_in_a_rotated_basis(table):
     grid = schedules.get("edm", 3, 0.002, 80.0)
     cell = table[(table["solver"] == "euler") & (table["init"] == "exact")]
     cov = matrix(cell[cell["moment"] == "covariance"], "predicted")
-    # Euler from the exact start: eigenvalues lambda_i c_i (gaussian-theory.md), whatever the basis
+    # Euler from the exact start: eigenvalues lambda_i c_i (docs/theory.md), whatever the basis
     np.testing.assert_allclose(np.linalg.eigvalsh(cov), LAM * gaussian.euler_variance_ratio(LAM, grid), rtol=1e-10)
     assert np.abs(cov - np.diag(np.diag(cov))).max() > 0.01  # a rotated basis: off-diagonal covariance
     np.testing.assert_allclose(cell[cell["moment"] == "mean"]["predicted"], MU, rtol=1e-12)  # exact start: mean kept

@@ -53,6 +53,40 @@ def test_imports_only_run_downhill():
     assert upward_imports() == []
 
 
+def imported_modules(path: Path) -> set[str]:
+    """The diffsched modules (dotted, below the package) that ``path`` imports, at any depth of the file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diffsched."):
+            module = node.module.removeprefix("diffsched.")
+            if module.count(".") == 0:  # from diffsched.<layer> import <module>, ...
+                found |= {f"{module}.{a.name}" for a in node.names}
+            else:
+                found.add(module)
+    return found
+
+
+def test_no_import_circle_among_the_library_modules():
+    graph = {".".join(p.relative_to(PACKAGE).with_suffix("").parts): imported_modules(p)
+             for p in PACKAGE.rglob("*.py")}
+    assert len(graph) > 30
+    done, active = set(), []
+
+    def visit(module):
+        if module in active:
+            raise AssertionError(f"import circle: {' -> '.join(active[active.index(module):] + [module])}")
+        if module in done or module not in graph:
+            return
+        active.append(module)
+        for dep in graph[module]:
+            visit(dep)
+        active.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
+
+
 @pytest.mark.parametrize("statement", ["from diffsched.studies import sweep", "import diffsched.interface.cli",
                                        "from diffsched import recommend"])
 def test_an_upward_import_is_caught(tmp_path, statement):

@@ -79,7 +79,7 @@ def test_dit_parameter_counts():
 
 
 def test_default_sizes():
-    """Parameter counts of the protocol's networks (../shared/design/ablation-protocol.md), built on meta."""
+    """Parameter counts of the protocol's networks (docs/ablation-protocol.md), built on meta."""
     with torch.device("meta"):
         counts = {(cls.__name__, v): count_parameters(cls(**kw)) for cls in (UNet, DiT) for v, kw in VARIANTS.items()}
     assert counts == {("UNet", "with"): 63_566_595, ("UNet", "without"): 61_987_395,

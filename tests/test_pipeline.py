@@ -2,6 +2,7 @@
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -168,20 +169,15 @@ def test_deleting_one_figure_rebuilds_only_that_branch(smoke_run):
     assert {p: p.stat().st_mtime_ns for p in others} == others
 
 
+# Schema errors, and two of the checks across keys (all of them: tests/test_workflow_config.py), through Snakemake.
 @pytest.mark.parametrize("overlay,message", [
     ("noise:\n  sigma_min: small\n", "sigma_min"),
     ("solvers: [euler, rk45]\n", "rk45"),
     ("seed: -3\n", "seed"),
-    ("noise:\n  sigma_min: 100.0\n", "sigma_min must be smaller than sigma_max"),
     ("strategies:\n  mine: {schedule: edm, params: {rh: 3}}\n", "strategy 'mine'"),
-    ("spectrum:\n  datasets: [cifar100]\n", "cifar100"),
-    ("sweep:\n  every_seed: [gausian]\n", "sweep.every_seed names ['gausian']"),
-    ("sweep:\n  every_seed: [cifar100/gaussian]\n", "every_seed names ['cifar100/gaussian']"),
-    ("gaussian:\n  monte_carlo: {strategies: [edn]}\n", "gaussian.monte_carlo.strategies names ['edn']"),
-    ("gaussian:\n  monte_carlo: {mean: [0.0]}\n", "mean has 1 entries, eigenvalues 3"),
     ("criteria: [w2]\n", "criteria"),
-    ("blind:\n  scored_resolutions: [4]\n", "blind.scored_resolutions [4] are not among blind.resolutions"),
     ("blind:\n  oracles: [mixture]\n", "mixture"),
+    ("blind:\n  strategy: kl_optimal\n", "blind.strategy 'kl_optimal' is not a closed-form strategy"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, message):
     bad = tmp_path / "bad.yaml"
@@ -197,6 +193,18 @@ def test_new_sample_count_resamples_without_retraining(smoke_run, tmp_path):
     overlay.write_text("training:\n  samples: 32\n")
     plan = snakemake(smoke_run, "--dry-run", "--quiet", "rules", overlays=[overlay]).stdout
     assert "ablation_samples" in plan and "train" not in plan.split()
+
+
+def test_new_variant_trains_only_the_new_models(smoke_run, tmp_path):
+    """A variant added to training.variants plans the new models' jobs alone: the train rule's params are the one
+    model's own settings, so the existing models keep theirs."""
+    overlay = tmp_path / "one_more_variant.yaml"
+    overlay.write_text("training:\n  variants:\n    with: {time_embedding: true}\n"
+                       "    without: {time_embedding: false}\n"
+                       "    matched: {time_embedding: false, capacity_matched: true}\n")
+    plan = snakemake(smoke_run, "--dry-run", overlays=[overlay]).stdout
+    trained = re.findall(r"rule train:\n(?:    .*\n)*?    wildcards: dataset=(\w+), model=([\w-]+)", plan)
+    assert trained and {model for _, model in trained} == {"unet-matched", "dit-matched"}
 
 
 def test_report_builds_from_the_smoke_run(smoke_run):

@@ -1,16 +1,11 @@
-"""The strategy registry: every name becomes a grid through strategies.grid, the config schema names exactly the
-registry's strategies, and the library's modules import each other without a circle."""
-
-import ast
-from pathlib import Path
+"""The strategy registry: every name becomes a grid through strategies.grid, and every config entry through
+strategies.entry_grid, taking from one context what its kind declares."""
 
 import numpy as np
 import pytest
-import yaml
 
-from diffsched.method import optimise, schedules, search, strategies
+from diffsched.method import gaussian, optimise, schedules, strategies
 
-ROOT = Path(__file__).resolve().parents[1]
 LAM = np.geomspace(1e-3, 10.0, 12)
 CONTEXT = {"variational": {"eigenvalues": LAM}, "tangent_opt": {"eigenvalues": LAM},
            "kl_optimal": {"eigenvalues": LAM, "criterion": "w2"}}
@@ -34,41 +29,46 @@ def test_each_kind_is_computed_where_it_lives():
                                   optimise.variational_schedule(LAM)(tau))
 
 
-def test_the_config_schema_names_the_registry():
-    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    props = schema["properties"]
-    named = schema["$defs"]["strategies"]["additionalProperties"]["properties"]["schedule"]["enum"]
-    searched = props["sweep"]["properties"]["search"]["additionalProperties"]["properties"]["schedule"]["enum"]
-    assert set(named) == set(strategies.NAMES) - set(strategies.SEARCH_GRIDS)
-    assert set(searched) == set(strategies.SEARCH_GRIDS) == set(search.METHODS)
+def test_a_context_field_reaches_only_the_kinds_that_declare_it():
+    rich = strategies.Context(LAM, "heun", "edm", "w2", denoiser=print, samples=())
+    np.testing.assert_array_equal(strategies.entry_grid({"schedule": "edm", "params": {"rho": 3}}, 6, context=rich),
+                                  schedules.get("edm", 6, rho=3.0))
+    np.testing.assert_array_equal(strategies.entry_grid({"schedule": "tangent_opt"}, 5, context=rich),
+                                  optimise.tangent_opt_grid(LAM, 5, solver="heun", init="edm", criterion="w2"))
 
 
-def _imports(path: Path) -> set[str]:
-    """The diffsched modules a file imports, at any depth (function-local imports included)."""
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == "diffsched":
-            out |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diffsched."):
-            out.add(node.module.split(".")[1])
-    return out
+def test_an_entry_parameter_overrides_the_context():
+    entry = {"schedule": "tangent_opt", "params": {"criterion": "kl"}}
+    np.testing.assert_array_equal(strategies.entry_grid(entry, 5, context=strategies.Context(LAM, criterion="w2")),
+                                  optimise.tangent_opt_grid(LAM, 5, criterion="kl"))
 
 
-def test_no_import_circle_among_the_library_modules():
-    src = ROOT / "src" / "diffsched"
-    graph = {p.stem: _imports(p) for p in src.glob("*.py")}
-    done, active = set(), []
+@pytest.mark.parametrize("criterion", ["kl", "w2"])
+def test_a_search_entry_keeps_the_value_with_the_lowest_criterion(criterion):
+    rhos = [0.5, 1.0, 2.0, 4.0]
+    entry = {"schedule": "vp_time", "search": {"rho": rhos}}
+    chosen = strategies.entry_grid(entry, 5, context=strategies.Context(LAM, criterion=criterion))
+    values = {r: gaussian.criterion(criterion, LAM, schedules.get("vp_time", 5, rho=r)) for r in rhos}
+    np.testing.assert_array_equal(chosen, schedules.get("vp_time", 5, rho=min(values, key=values.get)))
 
-    def visit(module):
-        if module in active:
-            raise AssertionError(f"import circle: {' -> '.join(active[active.index(module):] + [module])}")
-        if module in done or module not in graph:
-            return
-        active.append(module)
-        for dep in graph[module]:
-            visit(dep)
-        active.pop()
-        done.add(module)
 
-    for module in graph:
-        visit(module)
+def test_a_search_entry_without_a_spectrum_is_refused():
+    with pytest.raises(ValueError, match="needs the context's eigenvalues"):
+        strategies.entry_grid({"schedule": "vp_time", "search": {"rho": [1.0, 2.0]}}, 5)
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"schedule": "edm", "params": {"rh": 3}}, "strategy 'mine': "),
+    ({"schedule": "kl_optimal", "params": {"rho": 7}}, "takes no parameter"),
+    ({"schedule": "karras"}, "unknown schedule 'karras'"),
+])
+def test_a_bad_entry_is_refused_with_its_label(entry, message):
+    with pytest.raises(ValueError, match=message):
+        strategies.check_entry("mine", entry)
+
+
+def test_the_defaults_are_valid_entries_and_the_context_free_ones_are_closed_forms():
+    for label, entry in strategies.DEFAULTS.items():
+        strategies.check_entry(label, entry)
+    assert sorted(k for k, v in strategies.DEFAULTS.items() if not strategies.needs_context(v)) == [
+        "cosine", "edm", "logsnr", "vp_quadratic", "vp_uniform"]

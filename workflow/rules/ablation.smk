@@ -1,10 +1,6 @@
 # Trained denoisers and the timestep-embedding ablation (Chavez, arXiv 2606.20416; Sun et al. 2025): every
 # <network>-<variant> model trained on every training data set, sampled with each ablation sampler, scored.
 TR = config["training"]
-# What a trained model depends on: the training section less its sampling and scoring settings, so that
-# changing those (samples, samplers, ideal, ...) resamples and rescores without retraining.
-SAMPLING_KEYS = ("samplers", "samples", "reference", "metrics", "grid_images", "ideal")
-TRAINING = {key: value for key, value in TR.items() if key not in SAMPLING_KEYS}
 # (data set, model) of every trained model: the outputs rule's inputs and their identities, from one list.
 ABLATION_CELLS = [(d, m) for d in TR["datasets"] for m in MODELS]
 
@@ -29,7 +25,7 @@ rule train:
         **job_resources("train"),
         gpu=TR["gpu"],
     params:
-        training=TRAINING,
+        training=model_training,
         # Not an output: Snakemake deletes the outputs of a killed job, but the checkpoint must survive it.
         state=lambda w: R("train", w.dataset, w.model, "state"),
     script:

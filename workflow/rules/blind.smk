@@ -10,12 +10,12 @@ STUDY = {  # the study's settings, the same for every data set, and the noise ra
             "scored_resolutions",
             "samples",
             "replicates",
-            "rho",
             "samplers",
             "trajectory",
             "empirical_images",
         )
     },
+    "strategy": config["strategies"][BL["strategy"]],
     **config["noise"],
 }
 BLIND_PAIRS = [(d, o) for d in BL["datasets"] for o in BL["oracles"]]

@@ -4,8 +4,8 @@ import os
 from snakemake.exceptions import WorkflowError
 
 from diffsched.data import datasets
-from diffsched.studies import ranking, sweep
-from diffsched.method import schedules
+from diffsched.interface import workflow_config
+from diffsched.studies import sweep
 from diffsched.models import checkpoints
 
 
@@ -24,120 +24,10 @@ def both(stem, extensions=("pdf", "png")):
     return [f"{stem}.{ext}" for ext in extensions]
 
 
-def check_config(cfg):
-    """Checks across keys: noise ranges, strategy names and parameters, data set ids."""
-    try:
-        schedules.check_range(1, cfg["noise"]["sigma_min"], cfg["noise"]["sigma_max"])
-        for label, spec in cfg["strategies"].items():
-            ranking.check_strategy(label, spec)
-    except ValueError as err:
-        raise WorkflowError(f"config: {err}")
-    mc = cfg["gaussian"]["monte_carlo"]
-    for key, labels in (
-        ("strategies", cfg["gaussian"]["strategies"]),
-        ("monte_carlo.strategies", mc["strategies"]),
-    ):
-        unknown = set(labels) - set(cfg["strategies"])
-        if unknown:
-            raise WorkflowError(
-                f"config gaussian.{key} names {sorted(unknown)}, which strategies does not define"
-            )
-    if len(mc["mean"]) != len(mc["eigenvalues"]):
-        raise WorkflowError(
-            f"config gaussian.monte_carlo: mean has {len(mc['mean'])} entries, eigenvalues {len(mc['eigenvalues'])}"
-        )
-    sw = cfg["sweep"]
-    unknown = set(sw["strategies"]) - set(cfg["strategies"])
-    if unknown:
-        raise WorkflowError(
-            f"config sweep.strategies names {sorted(unknown)}, which strategies does not define; "
-            f"defined: {sorted(cfg['strategies'])}"
-        )
-    if "mixture" in sw["denoisers"]:
-        unlabelled = [
-            d
-            for d in sw["datasets"]
-            if cfg["data"]["datasets"].get(d, {}).get("dataset") != "cifar10"
-        ]
-        if unlabelled:
-            raise WorkflowError(
-                f"config sweep: the mixture oracle needs class labels, which {unlabelled} lack; "
-                "drop mixture from sweep.denoisers or those data sets from sweep.datasets"
-            )
-    unknown = (
-        set(cfg["spectrum"]["datasets"])
-        | set(sw["datasets"])
-        | set(sw["gaussian_datasets"])
-        | set(cfg["probe"]["datasets"])
-        | set(cfg["blind"]["datasets"])
-    ) - set(cfg["data"]["datasets"])
-    if unknown:
-        raise WorkflowError(
-            f"config spectrum.datasets, sweep.datasets, sweep.gaussian_datasets, probe.datasets or blind.datasets names {sorted(unknown)}, which data.datasets does not define; "
-            f"defined: {sorted(cfg['data']['datasets'])}"
-        )
-    bl = cfg["blind"]
-    if bl["trajectory"] not in bl["samplers"]:
-        raise WorkflowError(
-            f"config blind.trajectory {bl['trajectory']!r} is not a key of blind.samplers {sorted(bl['samplers'])}"
-        )
-    unscored = sorted(set(bl["scored_resolutions"]) - set(bl["resolutions"]))
-    if unscored:
-        raise WorkflowError(
-            f"config blind.scored_resolutions {unscored} are not among blind.resolutions {bl['resolutions']}; "
-            "FID/KID score the study's own samples, so add them to blind.resolutions or drop them from "
-            "blind.scored_resolutions"
-        )
-    check_training(cfg)
-
-
-def check_training(cfg):
-    """The trained models, their samplers and the sweep's networks."""
-    tr = cfg["training"]
-    models = [checkpoints.model_name(n, v) for n in tr["networks"] for v in tr["variants"]]
-    unknown = set(cfg["sweep"]["networks"]) - set(models)
-    if unknown:
-        raise WorkflowError(
-            f"config sweep.networks names {sorted(unknown)}, not among the trained models {models} "
-            "(<training.networks key>-<training.variants key>)"
-        )
-    swept = [*cfg["sweep"]["denoisers"], *cfg["sweep"]["networks"]]
-    pairs = ["{}/{}".format(*pair) for pair in sweep.pairs(cfg["sweep"])]
-    unknown = set(cfg["sweep"]["every_seed"]) - set(swept) - set(pairs)
-    if unknown:
-        raise WorkflowError(
-            f"config sweep.every_seed names {sorted(unknown)}, which are neither denoisers the sweep runs "
-            f"({', '.join(swept)}) nor pairs it runs as dataset/denoiser (e.g. {pairs[0]}); list only those"
-        )
-    unknown = set(tr["datasets"]) - set(cfg["data"]["datasets"])
-    if unknown:
-        raise WorkflowError(
-            f"config training.datasets names {sorted(unknown)}, which data.datasets does not define"
-        )
-    for label, variant in tr["variants"].items():
-        if variant["time_embedding"] and variant.get("capacity_matched", False):
-            raise WorkflowError(
-                f"config training.variants.{label}: capacity_matched replaces a removed embedding; "
-                "set time_embedding: false or drop capacity_matched"
-            )
-    for label, s in tr["samplers"].items():
-        spec = cfg["strategies"].get(s["strategy"], {})
-        if spec.get("schedule") not in schedules.SCHEDULES or "search" in spec:
-            raise WorkflowError(
-                f"config training.samplers.{label}.strategy {s['strategy']!r} must name a closed-form "
-                f"top-level strategy (one of {[k for k, v in cfg['strategies'].items() if v['schedule'] in schedules.SCHEDULES and 'search' not in v]})"
-            )
-    if tr["checkpoint_every"] % tr["log_every"]:
-        raise WorkflowError(
-            f"config training: log_every ({tr['log_every']}) must divide checkpoint_every ({tr['checkpoint_every']})"
-        )
-    if not tr["ideal"]["sigma_min"] < tr["ideal"]["sigma_max"]:
-        raise WorkflowError(
-            f"config training.ideal: need sigma_min < sigma_max, got {tr['ideal']['sigma_min']} and {tr['ideal']['sigma_max']}"
-        )
-
-
-check_config(config)
+try:
+    workflow_config.check(config)
+except ValueError as err:
+    raise WorkflowError(str(err))
 MODELS = [
     checkpoints.model_name(n, v)
     for n in config["training"]["networks"]
@@ -228,6 +118,33 @@ RANKED = config["spectrum"]["datasets"]
 
 
 # Inputs that depend on wildcards.
+def model_training(w):
+    """The training settings of one model: its own network and variant entries and the optimiser settings, so that
+    adding a network, variant or data set, or changing sampling or scoring, never retrains an existing model.
+    """
+    network, _, variant = w.model.partition("-")
+    tr = config["training"]
+    optimiser = (
+        "precond",
+        "steps",
+        "batch_size",
+        "lr",
+        "betas",
+        "ema_halflife_images",
+        "checkpoint_every",
+        "log_every",
+        "precision",
+        "compile",
+        "device",
+        "seed",
+    )
+    return {
+        **{key: tr[key] for key in optimiser},
+        "networks": {network: tr["networks"][network]},
+        "variants": {variant: tr["variants"][variant]},
+    }
+
+
 def reference_inputs(w):
     """Training images, or the spectrum whose Gaussian model is sampled."""
     if w.source == "gaussian":
@@ -328,7 +245,8 @@ def probe_inputs(wildcards):
     """
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     splits = {
-        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in datasets.SPLITS[kind]
+        split: R(f"data/{wildcards.dataset}/{split}.npz")
+        for split in datasets.SPLITS[kind]
     }
     if "test" in splits:
         splits["spectrum"] = R("spectrum", f"{wildcards.dataset}.npz")
@@ -339,7 +257,8 @@ def ideal_inputs(wildcards):
     """The data set's splits (train; test where it has one) and every model trained on it, in MODELS order."""
     kind = config["data"]["datasets"][wildcards.dataset]["dataset"]
     splits = {
-        split: R(f"data/{wildcards.dataset}/{split}.npz") for split in datasets.SPLITS[kind]
+        split: R(f"data/{wildcards.dataset}/{split}.npz")
+        for split in datasets.SPLITS[kind]
     }
     models = {
         key: [R("train", wildcards.dataset, m, f"model.{ext}") for m in MODELS]

@@ -20,9 +20,8 @@ def main(sm) -> None:
     resolution = model_spec["kwargs"]["img_resolution"]
     arrays = {}
     for label, s in p.samplers.items():
-        spec = p.strategies[s["strategy"]]
-        grid = strategies.grid(spec["schedule"], s["steps"], noise_range["sigma_min"], noise_range["sigma_max"],
-                               **spec.get("params", {}))
+        grid = strategies.entry_grid(p.strategies[s["strategy"]], s["steps"], noise_range["sigma_min"],
+                                     noise_range["sigma_max"])
         start = noise_range["sigma_max"] * torch.randn(p.samples, 3 * resolution**2,
                                              generator=sweep.generator(sm.params.seed, w.dataset, "ablation"))
         noise = sweep.generator(sm.params.seed, w.dataset, "ablation", label)

@@ -9,7 +9,7 @@ import torch
 from diffsched.studies import blind_study, sweep
 from diffsched.data import datasets, spectrum
 from diffsched.infra import provenance, tables
-from diffsched.method import schedules, solvers
+from diffsched.method import solvers, strategies
 from diffsched.infra.atomic import atomic_path
 
 
@@ -29,7 +29,7 @@ def main(sm) -> None:
         sm.input.train, b["empirical_images"])
     measured, gaps, kept = [], [], {}
     grids = pd.DataFrame([{"sampler": label, "solver": s["solver"], "steps": s["steps"], "nfe": solvers.nfe(
-        s["solver"], schedules.get("edm", s["steps"], b["sigma_min"], b["sigma_max"], rho=b["rho"]))}
+        s["solver"], strategies.entry_grid(b["strategy"], s["steps"], b["sigma_min"], b["sigma_max"]))}
         for label, s in b["samplers"].items()])
     for resolution in b["resolutions"]:
         if top % resolution:
@@ -43,7 +43,7 @@ def main(sm) -> None:
             return sweep.generator(seed, *prefix, *names)
 
         samples, gap = blind_study.run(spec, b["samplers"], b["samples"], generator, b["sigma_min"], b["sigma_max"],
-                                       b["rho"], b["init"], b["trajectory"], oracle=oracle, points=points)
+                                       b["strategy"], b["init"], b["trajectory"], oracle=oracle, points=points)
         rng = np.random.default_rng([seed, resolution])
         facts = {"dataset": name, "oracle": oracle, "source": f"{full.meta['label']} ({what}), "
                  f"{top}x{top} pooled to {resolution}x{resolution}", "resolution": resolution,

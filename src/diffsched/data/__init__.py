@@ -1,3 +1,3 @@
 """Data: image data sets in one canonical format, covariance spectra (full and stationary), user inputs.
 
-Imports only :mod:`diffsched.infra` and :mod:`diffsched.method`."""
+Imports only :mod:`diffsched.infra`."""

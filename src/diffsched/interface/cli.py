@@ -51,16 +51,12 @@ def load_eigenvalues(path: str) -> np.ndarray:
 
 def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
     """The grid asked for, and its number of steps (from --steps, or the largest that fits --nfe)."""
-    params = _params(args.param)
-    if args.schedule in strategies.NEEDS_SPECTRUM:
-        if eigenvalues is None:
-            raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
-        params["eigenvalues"] = eigenvalues
-        if args.schedule in strategies.SPECTRAL_GRIDS:
-            params.setdefault("solver", args.solver)
-            params.setdefault("init", args.init)
+    if "eigenvalues" in strategies.needs(args.schedule) and eigenvalues is None:
+        raise ValueError(f"schedule {args.schedule!r} needs --eigenvalues FILE.npy")
+    entry = {"schedule": args.schedule, "params": _params(args.param)}
     steps = args.steps if args.steps is not None else solvers.steps_for_nfe(args.solver, args.nfe)
-    return strategies.grid(args.schedule, steps, args.sigma_min, args.sigma_max, **params), steps
+    context = strategies.Context(eigenvalues, args.solver, args.init)
+    return strategies.entry_grid(entry, steps, args.sigma_min, args.sigma_max, context), steps
 
 
 def cmd_grid(args) -> dict:
@@ -310,7 +306,7 @@ def _image_arguments(p: argparse.ArgumentParser, what) -> None:
 def _format_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="json", choices=FORMATS,
                    help="json: the full recommendation; diffusers: sigmas and the integer timesteps of a discrete VP "
-                   "model (docs/using-grids.md); diffusers-flow: rectified-flow times t = sigma / (1 + sigma) and the "
+                   "model (docs/recommend.md); diffusers-flow: rectified-flow times t = sigma / (1 + sigma) and the "
                    "settings of FlowMatchEulerDiscreteScheduler that keep them; k-diffusion: a torch.save'd sigmas "
                    "tensor (needs --out); comfyui: the comma-separated sigmas of its custom-sigmas nodes; "
                    "comfyui-flow: the same for a flow-matching model (its times t)")

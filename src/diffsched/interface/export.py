@@ -10,7 +10,7 @@ them (in float64 here, float32 there). ``timesteps`` holds, for each of the n po
 timestep nearest in log sigma. In diffusers, pass ``sigmas=`` to a scheduler that accepts them
 (``EulerDiscreteScheduler.set_timesteps(sigmas=...)``: exact noise levels, fractional model timesteps) or
 ``timesteps=`` to one that takes integer timesteps (``DPMSolverMultistepScheduler``, ``DDPMScheduler``: noise
-levels rounded to the training grid, by ``timestep_rounding``). See docs/using-grids.md.
+levels rounded to the training grid, by ``timestep_rounding``). See docs/recommend.md.
 
 Flow-matching (rectified-flow) models (SD3, Flux, Wan) interpolate x_t = (1 - t) x_0 + t noise, so x_t / (1 - t)
 = x_0 + sigma noise with t = sigma / (1 + sigma): the same grid in their time is :func:`flow_times`, for diffusers'

@@ -15,24 +15,10 @@ import numpy as np
 
 from diffsched.data import datasets, spectrum
 from diffsched.method import gaussian, solvers
+from diffsched.method import strategies as registry
 from diffsched.studies import ranking
 from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 from diffsched.infra.atomic import atomic_path
-
-# The strategies of config.yaml less its other criteria's optima (kl_optimal here minimises the criterion asked
-# for); tests/test_recommend.py keeps the two equal.
-DEFAULT_STRATEGIES = {
-    "edm": {"schedule": "edm", "params": {"rho": 7}},
-    "logsnr": {"schedule": "logsnr"},
-    "vp_uniform": {"schedule": "vp_time", "params": {"rho": 1}},
-    "vp_quadratic": {"schedule": "vp_time", "params": {"rho": 2}},
-    "power_best": {"schedule": "vp_time", "search": {"rho": [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0]}},
-    "cosine": {"schedule": "tangent", "params": {"gamma": 1.0}},
-    "tangent_opt": {"schedule": "tangent_opt"},
-    "variational": {"schedule": "variational"},
-    "kl_optimal": {"schedule": "kl_optimal"},
-}
-
 
 def dataset_id(dataset: str, resolution: int) -> str:
     """The workflow's id for a data set at a resolution: cifar10 (32x32 only) or celeba<resolution>."""
@@ -88,9 +74,9 @@ def recommend(eigenvalues, nfe: int, solver: str = "euler", sigma_min: float = S
     optimum included, with every strategy's value and grid, and the KLs of the chosen grid."""
     gaussian.criterion_params(criterion, {})  # an unknown name is refused before any grid is computed
     lam = gaussian.check_eigenvalues(eigenvalues)
-    specs = strategies or DEFAULT_STRATEGIES
+    specs = strategies or registry.DEFAULTS
     for label, spec in specs.items():
-        ranking.check_strategy(label, spec)
+        registry.check_entry(label, spec)
     n = solvers.steps_for_nfe(solver, nfe)
     grids = ranking.strategy_grids(lam, specs, n, sigma_min, sigma_max, solver, init, criterion)
     values = {label: gaussian.criterion(criterion, lam, grid, solver, init) for label, grid in grids.items()}

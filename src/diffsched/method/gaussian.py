@@ -4,7 +4,7 @@ them.
 Source x_0 ~ N(mu, U diag(lambda) U^T). In the eigenbasis the ideal denoiser is diagonal,
 D_i(z; sigma) = lambda_i / (lambda_i + sigma^2) z_i, so any deterministic solver that combines the state and
 denoiser outputs linearly maps each eigen-coordinate by a scalar factor. Running the *real solver code* once
-on z = ones(d) gives those factors exactly (gaussian-theory.md, "Any deterministic solver, exactly";
+on z = ones(d) gives those factors exactly (docs/theory.md, "Any deterministic solver, exactly";
 arXiv 2601.13602). A stochastic solver adds independent noises linearly, sum_k b_k xi_k per eigendirection; the
 same run, with each noise draw a zero tensor that autograd tracks, gives the b_k as gradients, hence the output
 variance exactly (Pierret & Galerne 2025, arXiv 2405.14250, do this by hand for VP-SDE schemes). The output is

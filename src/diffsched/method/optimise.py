@@ -1,4 +1,4 @@
-"""Schedules that minimise the exact Gaussian criteria (gaussian-theory.md, "Optimal schedules"; arXiv 2601.13602).
+"""Schedules that minimise the exact Gaussian criteria (docs/theory.md, "Optimal schedules"; arXiv 2601.13602).
 
 gamma* of the tangent law, the leading-order variational schedule, and the finite-n optimum, plus the grid
 parametrisation (softmax of the log-sigma decrements) the optimum shares with the DMN-style search baseline.
@@ -66,7 +66,7 @@ def merged_spectrum(eigenvalues: np.ndarray, bins: int = VARIATIONAL_BINS) -> tu
 
 def variational_schedule(eigenvalues, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, points: int = 2000,
                          iterations: int = 100, tol: float = 1e-10, bins: int = VARIATIONAL_BINS) -> Callable:
-    """Leading-order optimum for many eigenvalues: minimise sum_i J_i^2 (gaussian-theory.md).
+    """Leading-order optimum for many eigenvalues: minimise sum_i J_i^2 (docs/theory.md).
 
     With weights w_i = J_i, G(s) = sum_i w_i lambda_i / (lambda_i + s^2)^2 and Phi(s) = int_{sigma_min}^s sqrt(G):
     Phi(sigma(tau)) moves linearly in tau (Beltrami). w <- J(w) is iterated to its fixed point; for such a

@@ -3,7 +3,7 @@
 Every strategy is a decreasing function sigma(tau) on tau in [0, 1] with sigma(0) = sigma_max and
 sigma(1) = sigma_min. A grid of n steps samples it at tau_k = k / (n - 1), k = 0..n-1, and appends 0.0:
 n + 1 values, sigma_max first, sigma_min at index n - 1, 0.0 last (n = 1 gives [sigma_max, 0.0]).
-Formulas: gaussian-theory.md, "Discretization strategies"; arXiv 2601.13602 for the tangent law.
+Formulas: docs/theory.md, "Discretization strategies"; arXiv 2601.13602 for the tangent law.
 
 This module is a leaf, like k-diffusion's ``get_sigmas_*``: the closed forms only. The strategies that need a
 data spectrum or a denoiser, and the one way any named strategy becomes a grid, are in

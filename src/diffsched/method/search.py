@@ -7,7 +7,7 @@ X_0 = x_batch, X_1, ..., X_{T-1} at the T = teacher_steps positive teacher sigma
 t_{T-1} = sigma_min, and the teacher output Y at sigma = 0 (Heun's last step to 0 is an Euler step). Distances
 are means over the batch and every coordinate, so they work unchanged on numpy arrays and torch tensors.
 Grids follow :mod:`diffsched.method.schedules`: n + 1 values, sigma_max first, sigma_min at n - 1, 0.0 last.
-gaussian-theory.md, "Search-based baselines that need a denoiser"; arXiv 2601.13602 compares against both.
+docs/theory.md, "Discretization strategies"; arXiv 2601.13602 compares against both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The one registry of named discretization strategies; :func:`grid` is the only way a name becomes a grid.
+"""The one registry of named discretization strategies; :func:`grid` is the only way a name becomes a grid, and
+:func:`entry_grid` the only way a config entry does.
 
 Three kinds. Closed forms (:mod:`diffsched.method.schedules`: edm, logsnr, vp_time, tangent) are pure functions of
 their parameters. Spectral strategies need the data spectrum ``eigenvalues=``: the variational schedule (a
@@ -6,12 +7,18 @@ continuous schedule) and the n-dependent grids tangent_opt (gamma*) and kl_optim
 which also take the solver, start and criterion they minimise (:mod:`diffsched.method.optimise`). Search baselines
 (gits, dmn; :mod:`diffsched.method.search`) run a denoiser: ``denoiser=`` and ``samples=`` (start states at
 sigma_max), cached with ``denoiser_id=`` (and ``cache=`` a JSON path).
+
+A config entry is ``{"schedule": name, "params": {...}, "search": {param: [values]}}``. Its caller hands over one
+:class:`Context`; each kind takes from it only the fields it declares (:func:`needs`), under the entry's own
+parameters, so no caller branches on a strategy's kind.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,6 +34,53 @@ SEARCH_INPUTS = ("denoiser", "samples", "denoiser_id", "cache")
 CONTINUOUS = schedules.NAMES + ("variational",)
 NAMES = CONTINUOUS + SPECTRAL_GRIDS + SEARCH_GRIDS
 NEEDS_SPECTRUM = ("variational",) + SPECTRAL_GRIDS
+
+# The strategies every study compares (and ``recommend`` ranks) unless told otherwise, by label: hand-made grids,
+# the best power-uniform VP grid under the criterion, the tangent family, and the spectral optima. The finite-n
+# optimum minimises the criterion of its caller; the workflow adds its config's own entries to these.
+DEFAULTS = {
+    "edm": {"schedule": "edm", "params": {"rho": 7}},
+    "logsnr": {"schedule": "logsnr"},
+    "vp_uniform": {"schedule": "vp_time", "params": {"rho": 1}},
+    "vp_quadratic": {"schedule": "vp_time", "params": {"rho": 2}},
+    "power_best": {"schedule": "vp_time", "search": {"rho": [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0]}},
+    "cosine": {"schedule": "tangent", "params": {"gamma": 1.0}},
+    "tangent_opt": {"schedule": "tangent_opt"},
+    "variational": {"schedule": "variational"},
+    "kl_optimal": {"schedule": "kl_optimal"},
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What strategies may use besides their own parameters: the data spectrum, the solver and start a grid is for,
+    the criterion an optimised or searched grid minimises, and a denoiser with its start states for the search
+    baselines."""
+
+    eigenvalues: np.ndarray | None = None
+    solver: str = "euler"
+    init: str = "exact"
+    criterion: str = "kl"
+    denoiser: Callable | None = None
+    samples: object | None = None
+    denoiser_id: str | None = None
+    cache: object | None = None
+
+
+def needs(name: str) -> tuple[str, ...]:
+    """The :class:`Context` fields strategy ``name`` takes."""
+    if name == "variational":
+        return ("eigenvalues",)
+    if name in SPECTRAL_GRIDS:
+        return ("eigenvalues", "solver", "init", "criterion")
+    if name in SEARCH_GRIDS:
+        return ("solver", *SEARCH_INPUTS)
+    return ()
+
+
+def needs_context(entry: dict) -> bool:
+    """Whether a config entry's grid depends on a :class:`Context` (its kind's needs, or a criterion search)."""
+    return bool(needs(entry.get("schedule")) or entry.get("search"))
 
 
 def _search_parameters(name: str) -> dict[str, inspect.Parameter]:
@@ -94,3 +148,42 @@ def grid(name: str, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIG
     if name == "tangent_opt":
         return optimise.tangent_opt_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
     return schedules.sample(function(name, sigma_min, sigma_max, **params), n, sigma_min, sigma_max)
+
+
+def _entry_params(entry: dict, context: Context) -> dict:
+    given = {k: getattr(context, k) for k in needs(entry["schedule"]) if getattr(context, k) is not None}
+    return {**given, **entry.get("params", {})}
+
+
+def check_entry(label: str, entry: dict) -> None:
+    """Fail early, naming the entry, if its schedule or parameters are invalid (the context is not checked)."""
+    name = entry.get("schedule")
+    required = {k: np.ones(1) for k in needs(name) if k in ("eigenvalues", "denoiser", "samples")}  # stand-ins
+    params = {**required, **entry.get("params", {}), **{k: v[0] for k, v in entry.get("search", {}).items()}}
+    try:
+        check_params(name, params)
+    except ValueError as err:
+        raise ValueError(f"strategy {label!r}: {err}") from None
+
+
+def entry_grid(entry: dict, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+               context: Context = Context()) -> np.ndarray:
+    """The n-step grid of a config entry. A ``search`` entry keeps the parameter values whose grid has the lowest
+    ``context.criterion`` for ``context.eigenvalues`` (arXiv 2601.13602's use of the exact criterion)."""
+    name, params = entry["schedule"], _entry_params(entry, context)
+    search = entry.get("search", {})
+    if not search:
+        return grid(name, n, sigma_min, sigma_max, **params)
+    if context.eigenvalues is None:
+        raise ValueError(f"strategy {name!r} with search {sorted(search)} needs the context's eigenvalues")
+    keys = list(search)
+    grids = [grid(name, n, sigma_min, sigma_max, **params, **dict(zip(keys, values)))
+             for values in itertools.product(*(search[k] for k in keys))]
+    return min(grids, key=lambda g: gaussian.criterion(context.criterion, context.eigenvalues, g, context.solver,
+                                                       context.init))
+
+
+def entry_function(entry: dict, sigma_min: float, sigma_max: float,
+                   context: Context = Context()) -> Callable[[np.ndarray], np.ndarray]:
+    """The continuous schedule of a config entry (closed forms and the variational schedule)."""
+    return function(entry["schedule"], sigma_min, sigma_max, **_entry_params(entry, context))

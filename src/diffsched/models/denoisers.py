@@ -110,7 +110,7 @@ class _Oracle:
 
 class GaussianDenoiser(_Oracle):
     """Ideal denoiser of N(mu, U diag(lambda) U^T): D(x; sigma) = mu + U diag(lambda / (lambda + sigma^2)) U^T (x - mu)
-    (gaussian-theory.md, "Setting"). ``eigenvectors`` are the orthonormal columns of U (d x d)."""
+    (docs/theory.md, "Setting"). ``eigenvectors`` are the orthonormal columns of U (d x d)."""
 
     def __init__(self, mean, eigenvalues, eigenvectors, dtype=torch.float64, device=None):
         lam = gaussian.check_eigenvalues(eigenvalues)

@@ -27,7 +27,7 @@ import torch
 
 from diffsched.metrics import bootstrap
 from diffsched.models import denoisers
-from diffsched.method import schedules, solvers
+from diffsched.method import solvers, strategies
 from diffsched.data import spectrum
 from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 from diffsched.models.denoisers import (BlindEmpiricalDenoiser, BlindGaussianDenoiser, EmpiricalDenoiser,
@@ -35,6 +35,7 @@ from diffsched.models.denoisers import (BlindEmpiricalDenoiser, BlindGaussianDen
 
 ORACLES = ("gaussian", "empirical")
 ARMS = ("conditioned", "blind")
+EDM_GRID = {"schedule": "edm", "params": {"rho": 7}}  # the samplers' grid unless told otherwise (Karras et al. 2022)
 MEASURES = ("w2", "kl")
 SCORES = ("fid", "kid")
 VERDICTS = ("blind worse", "no resolved difference", "blind better")
@@ -134,12 +135,12 @@ class _GapRecorder:
 
 
 def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_min: float = SIGMA_MIN,
-        sigma_max: float = SIGMA_MAX, rho: float = 7.0, init: str = "exact", trajectory: str | None = None,
+        sigma_max: float = SIGMA_MAX, strategy: dict = EDM_GRID, init: str = "exact", trajectory: str | None = None,
         precond_kwargs: dict | None = None, oracle: str = "gaussian", points=None) -> tuple[dict, pd.DataFrame]:
     """Run both oracles of ``oracle`` (:func:`oracles`: of ``spec``'s Gaussian model, or of the empirical
-    distribution of ``points``) through every sampler of ``samplers`` (label -> {solver, steps}, on the EDM
-    grid of rho over [sigma_min, sigma_max]) from the same n starts. ``seed_generator(*names)`` gives a torch
-    generator per draw (the starts, each ancestral sampler's noise). Returns per label the eigenbasis samples
+    distribution of ``points``) through every sampler of ``samplers`` (label -> {solver, steps}, on the grid of the
+    closed-form ``strategy`` entry over [sigma_min, sigma_max]) from the same n starts. ``seed_generator(*names)`` gives
+    a torch generator per draw (the starts, each ancestral sampler's noise). Returns per label the eigenbasis samples
     {"conditioned": (n, d), "blind": (n, d)} (z = U^T (x - mu) in ``spec``'s eigenbasis) and the gap per sample
     along the conditioned trajectory of the sampler ``trajectory`` (rows sigma x sample, columns sigma, sample,
     gap; empty without one).
@@ -150,7 +151,7 @@ def run(spec: spectrum.Spectrum, samplers: dict, n: int, seed_generator, sigma_m
     samples, gap = {}, pd.DataFrame(columns=["sigma", "sample", "gap"])
     for label, s in samplers.items():
         sampler = solvers.get(s["solver"], stochastic=True)
-        grid = schedules.get("edm", s["steps"], sigma_min, sigma_max, rho=rho)
+        grid = strategies.entry_grid(strategy, s["steps"], sigma_min, sigma_max)
         arms = {"conditioned": conditioned, "blind": blind}
         if label == trajectory:
             arms["conditioned"] = recorder = _GapRecorder(conditioned, blind)

@@ -4,7 +4,7 @@ Carlo check, :func:`monte_carlo`, compares them with the real sampler on random 
 Two grid conventions appear. *Sampler grids* (``schedules.get``) end with a final step to sigma = 0 and
 are compared with the source. *Schedule grids* stop at sigma_min after N intervals of sigma(tau) and are
 compared with the marginal at sigma_min: the setting of the Euler-Maclaurin expansion, where
-KL ~ sum_i J_i^2 / (4 N^2) (gaussian-theory.md). The sampler grid's last jump sigma_min -> 0 adds a term
+KL ~ sum_i J_i^2 / (4 N^2) (docs/theory.md). The sampler grid's last jump sigma_min -> 0 adds a term
 that does not shrink with N, so its KL levels off once that jump dominates.
 """
 
@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 
 from diffsched.models import denoisers
-from diffsched.method import gaussian, optimise, schedules, solvers, strategies, vp_schemes as vp
+from diffsched.method import strategies as registry
+from diffsched.method import gaussian, optimise, schedules, solvers, vp_schemes as vp
 from diffsched.studies import ranking
 
 
@@ -31,14 +32,7 @@ def eigenvalues(spec: dict) -> np.ndarray:
 
 
 def _continuous(specs: dict) -> dict:
-    return {k: v for k, v in specs.items() if v["schedule"] in strategies.CONTINUOUS and not v.get("search")}
-
-
-def _schedule_fn(spec: dict, lam, sigma_min, sigma_max):
-    params = dict(spec.get("params", {}))
-    if spec["schedule"] in strategies.NEEDS_SPECTRUM:
-        params["eigenvalues"] = lam
-    return strategies.function(spec["schedule"], sigma_min, sigma_max, **params)
+    return {k: v for k, v in specs.items() if v["schedule"] in registry.CONTINUOUS and not v.get("search")}
 
 
 def kl_vs_steps(lam, strategies: dict, steps, sigma_min, sigma_max, max_steps_optimal: int,
@@ -50,12 +44,12 @@ def kl_vs_steps(lam, strategies: dict, steps, sigma_min, sigma_max, max_steps_op
         for n in steps:
             if spec["schedule"] == ranking.FLOOR and n > max_steps_optimal:
                 continue
-            grid = ranking.strategy_grid(spec, int(n), sigma_min, sigma_max, lam, "euler", init)
+            grid = registry.entry_grid(spec, int(n), sigma_min, sigma_max, registry.Context(lam, "euler", init))
             rows.append({"strategy": label, "steps": int(n), "terminal": "zero",
                          "kl_forward": gaussian.kl_divergence(lam, grid, "euler", init, "forward"),
                          "kl_reverse": gaussian.kl_divergence(lam, grid, "euler", init, "reverse")})
     for label, spec in _continuous(strategies).items():
-        fn = _schedule_fn(spec, lam, sigma_min, sigma_max)
+        fn = registry.entry_function(spec, sigma_min, sigma_max, registry.Context(lam))
         for n in steps:
             grid = schedules.sample(fn, int(n) + 1, sigma_min, sigma_max)[:-1]
             rows.append({"strategy": label, "steps": int(n), "terminal": "sigma_min",
@@ -68,7 +62,7 @@ def em_ratio(lam, strategies: dict, steps, sigma_min, sigma_max) -> pd.DataFrame
     """N^2 KL over the Euler-Maclaurin constant sum_i J_i^2 / 4, on schedule grids of N intervals."""
     rows = []
     for label, spec in _continuous(strategies).items():
-        fn = _schedule_fn(spec, lam, sigma_min, sigma_max)
+        fn = registry.entry_function(spec, sigma_min, sigma_max, registry.Context(lam))
         constant = float(np.sum(gaussian.path_energy(lam, fn) ** 2) / 4.0)
         for n in steps:
             kl = gaussian.kl_divergence(lam, schedules.sample(fn, int(n) + 1, sigma_min, sigma_max)[:-1])
@@ -108,7 +102,7 @@ def grids(lam, strategies: dict, n: int, sigma_min, sigma_max, init: str = "exac
     """The Euler grids of every strategy at one n, long format (strategy, index, sigma)."""
     rows = []
     for label, spec in strategies.items():
-        grid = ranking.strategy_grid(spec, int(n), sigma_min, sigma_max, lam, "euler", init)
+        grid = registry.entry_grid(spec, int(n), sigma_min, sigma_max, registry.Context(lam, "euler", init))
         rows += [{"strategy": label, "index": k, "sigma": s} for k, s in enumerate(grid)]
     return pd.DataFrame(rows)
 
@@ -130,7 +124,7 @@ def monte_carlo(lam, mean, strategies: dict, steps, solver_names, inits, samples
                 seed: int) -> pd.DataFrame:
     """The closed-form output N(mu + U m, U diag(v) U^T) (gaussian.output_moments) against the real solver run on
     ``samples`` draws with the full-matrix oracle :class:`~diffsched.models.denoisers.GaussianDenoiser`, in a random
-    basis U (arXiv 2601.13602; gaussian-theory.md, "Any deterministic solver, exactly").
+    basis U (arXiv 2601.13602; docs/theory.md, "Any deterministic solver, exactly").
 
     One row per solver, start, strategy, n and moment entry: z = (empirical - predicted) / standard error, with
     se(mean_i) = sqrt(C_ii / N) and se(C_ij) = sqrt((C_ii C_jj + C_ij^2) / N), C the predicted covariance.
@@ -141,7 +135,7 @@ def monte_carlo(lam, mean, strategies: dict, steps, solver_names, inits, samples
     oracle = denoisers.GaussianDenoiser(mean, lam, u)
     rows = []
     for solver, init, (label, spec), n in itertools.product(solver_names, inits, strategies.items(), steps):
-        grid = ranking.strategy_grid(spec, int(n), sigma_min, sigma_max, lam, solver, init)
+        grid = registry.entry_grid(spec, int(n), sigma_min, sigma_max, registry.Context(lam, solver, init))
         v0, m0 = gaussian.start_moments(lam, sigma_max, init, u.T @ mean)
         start = mean + (m0 + np.sqrt(v0) * rng.standard_normal((samples, lam.size))) @ u.T
         out = solvers.get(solver)(oracle, torch.from_numpy(start), grid).numpy()
@@ -158,7 +152,7 @@ def monte_carlo(lam, mean, strategies: dict, steps, solver_names, inits, samples
 def one_eigenvalue(eigenvalues, steps, sigma_min, sigma_max, solver: str = "euler", init: str = "exact"):
     """For each single eigenvalue lambda and n: the tangent law with gamma = sqrt(lambda) against the finite-n
     optimum (started from the log-SNR grid, not from the tangent law) and gamma* (n >= 3), the claim of arXiv
-    2601.13602 that the tangent law is the optimum for one eigenvalue (gaussian-theory.md, "Optimal schedules").
+    2601.13602 that the tangent law is the optimum for one eigenvalue (docs/theory.md, "Optimal schedules").
 
     ``kl_ratio`` = KL(tangent) / KL(optimum); ``max_grid_difference`` = max |sigma_opt / sigma_tangent - 1| over the
     positive grid points; ``gamma_star_ratio`` = gamma* / sqrt(lambda)."""

@@ -13,58 +13,29 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from diffsched.method import gaussian, solvers, strategies
+from diffsched.method import gaussian, solvers
+from diffsched.method import strategies as registry
 from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 
 FLOOR = "kl_optimal"
 
 
-def check_strategy(label: str, spec: dict) -> None:
-    """Fail early, naming the strategy, if its schedule or parameters are invalid."""
-    params = {**spec.get("params", {}), **{k: v[0] for k, v in spec.get("search", {}).items()}}
-    if spec.get("schedule") in strategies.NEEDS_SPECTRUM:
-        params["eigenvalues"] = np.ones(1)
-    try:
-        strategies.check_params(spec.get("schedule"), params)
-    except ValueError as err:
-        raise ValueError(f"strategy {label!r}: {err}") from None
-
-
-def strategy_grid(spec: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str = "euler",
-                  init: str = "exact", criterion: str = "kl") -> np.ndarray:
-    """The n-step grid of one strategy for this spectrum, solver and start; the spectral grids optimise
-    ``criterion`` (unless the spec names its own), a search keeps the value with the lowest ``criterion``."""
-    name, params = spec["schedule"], dict(spec.get("params", {}))
-    if name in strategies.NEEDS_SPECTRUM:
-        params["eigenvalues"] = eigenvalues
-    if name in strategies.SPECTRAL_GRIDS:
-        params.update(solver=solver, init=init)
-        params.setdefault("criterion", criterion)
-    search = spec.get("search", {})
-    if not search:
-        return strategies.grid(name, n, sigma_min, sigma_max, **params)
-    keys = list(search)
-    grids = [strategies.grid(name, n, sigma_min, sigma_max, **params, **dict(zip(keys, values)))
-             for values in itertools.product(*(search[k] for k in keys))]
-    return min(grids, key=lambda g: gaussian.criterion(criterion, eigenvalues, g, solver, init))
-
-
 def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: float = SIGMA_MIN,
                    sigma_max: float = SIGMA_MAX, solver: str = "euler", init: str = "exact", criterion: str = "kl",
                    mean=None) -> dict[str, np.ndarray]:
-    """Every strategy's n-step grid (:func:`strategy_grid`). Each floor, the finite-n optimum of the criterion its
-    parameters name (else ``criterion``), is optimised last, started from the best of the other grids under that
-    criterion, so none of them can beat it."""
+    """Every strategy's n-step grid (:func:`diffsched.method.strategies.entry_grid`). Each floor, the finite-n optimum
+    of the criterion its parameters name (else ``criterion``), is optimised last, started from the best of the other
+    grids under that criterion, so none of them can beat it."""
     floors = {k: v for k, v in strategies.items() if v["schedule"] == FLOOR}
-    grids = {label: strategy_grid(spec, n, sigma_min, sigma_max, eigenvalues, solver, init, criterion)
+    context = registry.Context(eigenvalues, solver, init, criterion)
+    grids = {label: registry.entry_grid(spec, n, sigma_min, sigma_max, context)
              for label, spec in strategies.items() if label not in floors}
     for label, spec in floors.items():
         own = spec.get("params", {}).get("criterion", criterion)
         start = min(grids.values(), default=None,
                     key=lambda g: gaussian.criterion(own, eigenvalues, g, solver, init, mean))
         params = {**spec.get("params", {}), **({"start": start} if start is not None else {})}
-        grids[label] = strategy_grid({**spec, "params": params}, n, sigma_min, sigma_max, eigenvalues, solver, init,
-                                     criterion)
+        grids[label] = registry.entry_grid({**spec, "params": params}, n, sigma_min, sigma_max, context)
     return {label: grids[label] for label in strategies}
 
 
@@ -83,7 +54,7 @@ def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma
     """
     lam = gaussian.check_eigenvalues(eigenvalues)
     for label, spec in strategies.items():
-        check_strategy(label, spec)
+        registry.check_entry(label, spec)
     for name in criteria:
         gaussian.criterion_params(name, {})
     rows = []

@@ -19,7 +19,6 @@ from diffsched.metrics import bootstrap
 from diffsched.data import datasets, spectrum
 from diffsched.models import denoisers
 from diffsched.method import gaussian, solvers, strategies
-from diffsched.studies import ranking
 
 ORACLES = ("gaussian", "mixture", "empirical")
 BASELINES = ("edm", "logsnr", "vp_quadratic")  # the hand-made grids each criterion's pick is compared with
@@ -65,14 +64,8 @@ def generator(seed: int, *names) -> torch.Generator:
 def grids(specs: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, solver: str, init: str,
           denoiser, search_states) -> dict[str, np.ndarray]:
     """The n-step grid of every strategy; the search baselines (gits, dmn) run ``denoiser`` on ``search_states``."""
-    out = {}
-    for label, spec in specs.items():
-        if spec["schedule"] in strategies.SEARCH_GRIDS:
-            out[label] = strategies.grid(spec["schedule"], n, sigma_min, sigma_max, denoiser=denoiser,
-                                         samples=search_states, solver=solver, **spec.get("params", {}))
-        else:
-            out[label] = ranking.strategy_grid(spec, n, sigma_min, sigma_max, eigenvalues, solver, init)
-    return out
+    context = strategies.Context(eigenvalues, solver, init, denoiser=denoiser, samples=search_states)
+    return {label: strategies.entry_grid(spec, n, sigma_min, sigma_max, context) for label, spec in specs.items()}
 
 
 def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, batch: int = 256,

@@ -1,6 +1,6 @@
 """DDPM++-style U-Net (Ho et al. 2020; Song et al. 2021; Karras et al. 2022) with a ``time_embedding`` switch.
 
-Defaults are the U-Net of Chavez (arXiv 2606.20416) as released (../shared/design/ablation-protocol.md): width
+Defaults are the U-Net of Chavez (arXiv 2606.20416) as released (docs/ablation-protocol.md): width
 64, multipliers (1, 2, 4, 8), GroupNorm with 8 groups, GELU, self-attention at every resolution, and the noise
 embedding added as a per-channel bias after the first conv of each block; two ResNet blocks per level (DDPM's
 choice; the protocol does not fix it).
