@@ -23,9 +23,10 @@ def full_kl(mean_p, cov_p, mean_q, cov_q):
     return 0.5 * (np.trace(inv_q @ cov_p) - d + diff @ inv_q @ diff + logdet_q - logdet_p)
 
 
-def sample_3d(solver: str, init: str, count: int, rng) -> np.ndarray:
-    """``count`` sampler outputs (rows) on GRID3 with the full-matrix oracle D(x) = mu + Sigma (Sigma + sigma^2 I)^-1
-    (x - mu), started from N(mu, Sigma + sigma_max^2 I) (init exact) or N(0, sigma_max^2 I) (init edm)."""
+def sample_3d(solver: str, init: str, count: int, rng, grid=GRID3, **solver_params) -> np.ndarray:
+    """``count`` sampler outputs (rows) on ``grid`` with the full-matrix oracle D(x) = mu + Sigma (Sigma + sigma^2
+    I)^-1 (x - mu), started from N(mu, Sigma + sigma_max^2 I) (init exact) or N(0, sigma_max^2 I) (init edm); a
+    stochastic solver draws its noise from ``rng`` too."""
     eye = np.eye(3)
 
     def oracle(x, sigma):
@@ -33,5 +34,6 @@ def sample_3d(solver: str, init: str, count: int, rng) -> np.ndarray:
         return MU3 + (x - MU3) @ gain.T
 
     mean, cov = (MU3, COV3) if init == "exact" else (0 * MU3, 0 * COV3)
-    x0 = mean + rng.standard_normal((count, 3)) @ np.linalg.cholesky(cov + GRID3[0] ** 2 * eye).T
-    return solvers.get(solver)(oracle, x0, GRID3)
+    x0 = mean + rng.standard_normal((count, 3)) @ np.linalg.cholesky(cov + grid[0] ** 2 * eye).T
+    hook = {"noise": lambda x: rng.standard_normal(x.shape)} if solver in solvers.STOCHASTIC_SOLVERS else {}
+    return solvers.get(solver, stochastic=True)(oracle, x0, grid, **solver_params, **hook)

@@ -208,6 +208,32 @@ def test_tangent_one_eigenvalue_checks_the_kl_ratio_and_gamma_star():
     assert claims.tangent_one_eigenvalue(pd.DataFrame(beaten)).row()["verdict"] == REFUTED
 
 
+def vp_row(scheme, steps, epsilon, start, w2):
+    return {"scheme": scheme, "steps": steps, "epsilon": epsilon, "start": start, "w2": w2}
+
+
+@pytest.mark.parametrize("printed,half", [("0.17", 0.005), ("4.77", 0.005), ("6.7E-4", 5e-6), ("2.5E-3", 5e-5),
+                                          ("0", 0.0), ("1.50", 0.005)])
+def test_rounding_half_unit_of_a_printed_number(printed, half):
+    assert claims.rounding_half_unit(printed) == pytest.approx(half, rel=1e-12)
+
+
+def test_vp_schemes_reproduce_within_the_published_rounding():
+    published = pd.DataFrame([vp_row("em", "50", 0.0, "N0", "4.77"), vp_row("em", "continuous", 0.0, "p_T", "0"),
+                              vp_row("ei", "continuous", 1e-5, "N0", "2.6E-3"), vp_row("heun", "1000", 0.01, "N0",
+                                                                                         "1.36")])
+    ours = [vp_row("em", "50", 0.0, "N0", 4.7749), vp_row("em", "continuous", 0.0, "p_T", 0.0),
+            vp_row("ei", "continuous", 1e-5, "N0", 2.594e-3), vp_row("ei", "250", 0.0, "N0", 0.57)]
+    c = claims.vp_schemes_reproduce(pd.DataFrame(ours), published)
+    assert len(c.cells) == 3 and c.row()["verdict"] == REPRODUCED  # heun N = 1000 not in this run: left out
+    assert "3 of 4 published values" in c.scale
+    off = [{**ours[0], "w2": 4.7751}, *ours[1:]]  # rounds to 4.78: just outside, unresolved
+    assert claims.vp_schemes_reproduce(pd.DataFrame(off), published).cells["outcome"].tolist()[0] == OPEN
+    wrong = [{**ours[0], "w2": 4.9}, {**ours[1], "w2": 1e-3}, *ours[2:]]  # far off; an exact 0 that is not 0
+    assert claims.vp_schemes_reproduce(pd.DataFrame(wrong), published).cells["outcome"].tolist()[:2] == [OPPOSITE,
+                                                                                                         OPPOSITE]
+
+
 def test_claims_table_rows():
     absent = claims.Claim("x", "paper", "rule", claims._cells([]), "-", "-")
     row = absent.row()
@@ -228,17 +254,19 @@ def test_collect_lists_every_claim_once_with_its_artefact():
                            "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}])
     mc = pd.DataFrame(mc_rows("euler", [0.1, 0.2], [0.3, 0.4, 0.5]))
     one = pd.DataFrame([one_row(0.37, 3, 1.0, 1.0)])
+    vp = pd.DataFrame([vp_row("em", "50", 0.0, "N0", 4.7741)])
+    vp_published = pd.DataFrame([vp_row("em", "50", 0.0, "N0", "4.77")])
     paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "monte_carlo", "one_eigenvalue", "sweep", "blind",
-                                     "ablation", "probe")}
-    found = claims.collect(em, sweep, star, mc, one, boot, blind, abl, probe, paths, {"s": "S"}, ["euler_ancestral"],
-                           ["ancestral"])
+                                     "ablation", "probe", "vp_schemes")}
+    found = claims.collect(em, sweep, star, mc, one, boot, blind, abl, probe, vp, vp_published, paths, {"s": "S"},
+                           ["euler_ancestral"], ["ancestral"])
     table = claims.table(found)
-    assert len(table) == 10 and table["claim"].is_unique
+    assert len(table) == 11 and table["claim"].is_unique
     assert list(table["verdict"]) == [REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED,
-                                      REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic cells
+                                      REPRODUCED, REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic
     assert list(table["artefact"]) == ["monte_carlo.csv", "em_ratio.csv", "one_eigenvalue.csv", "gamma.csv",
-                                       "sweep.csv", "blind.csv", "ablation.csv", "blind.csv", "ablation.csv",
-                                       "probe.csv"]
+                                       "vp_schemes.csv", "sweep.csv", "blind.csv", "ablation.csv", "blind.csv",
+                                       "ablation.csv", "probe.csv"]
 
 
 def test_artefact_name_is_the_same_wherever_the_run_lies():

@@ -50,6 +50,25 @@ def test_criterion_reports_the_named_one_and_every_other(tmp_path):
     assert result["criteria"]["w2"] == pytest.approx(gaussian.criterion("w2", lam, grid), rel=1e-12)
 
 
+def test_criterion_of_a_stochastic_solver_takes_its_eta(tmp_path):
+    lam = np.array([0.1, 1.0, 3.0])
+    np.save(tmp_path / "ev.npy", lam)
+    args = ["criterion", "--name", "w2", "--eigenvalues", str(tmp_path / "ev.npy"), "--schedule", "edm", "--steps", "5",
+            "--solver", "euler_ancestral"]
+    out = cli(*args, "--criterion-param", "eta=0.5")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    grid = schedules.get("edm", 5)
+    assert result["solver_params"] == {"eta": 0.5} and result["criterion_params"] == {}
+    assert result["value"] == pytest.approx(gaussian.criterion("w2", lam, grid, "euler_ancestral", eta=0.5), rel=1e-12)
+    assert result["criteria"]["kl"] == pytest.approx(gaussian.criterion("kl", lam, grid, "euler_ancestral", eta=0.5),
+                                                     rel=1e-12)
+    out = cli(*args, "--criterion-param", "eta=1.5")
+    assert out.returncode == 2 and "eta must be in [0, 1]" in out.stderr
+    out = cli(*args, "--criterion-param", "s_noise=1")
+    assert out.returncode == 2 and "nor solver 'euler_ancestral' takes parameter ['s_noise']" in out.stderr
+
+
 @pytest.mark.parametrize("args,message", [
     (["grid", "--schedule", "edm", "--steps", "0"], "n must be an integer >= 1"),
     (["grid", "--schedule", "nope", "--steps", "3"], "valid schedules"),

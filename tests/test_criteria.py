@@ -185,7 +185,7 @@ def test_unknown_criteria_and_parameters_are_refused():
     grid = schedules.get("edm", 3)
     with pytest.raises(ValueError, match="valid criteria: kl, kl_reverse, kl_smoothed\\(delta=.*w2"):
         gaussian.criterion("fid", [1.0], grid)
-    with pytest.raises(ValueError, match="takes no parameter \\['delta'\\]; usage: w2"):
+    with pytest.raises(ValueError, match="takes parameter \\['delta'\\]; criterion usage: w2"):
         gaussian.criterion("w2", [1.0], grid, delta=0.1)
     with pytest.raises(ValueError, match="delta must be a finite number >= 0"):
         gaussian.criterion("kl_smoothed", [1.0], grid, delta=-1.0)

@@ -37,7 +37,7 @@ def expected_outputs(tmp):
     figures = ["kl_vs_steps", "em_ratio", "gamma", "grids", "rho_sweep", "solvers"]
     paths = [f"gaussian/{f}.{e}" for f in figures for e in ("pdf", "png")]
     paths += [f"gaussian/kl_table_{s}.{e}" for s in ("lowdim", "powerlaw") for e in ("csv", "md")]
-    paths += [f"gaussian/{c}.{e}" for c in ("monte_carlo", "one_eigenvalue") for e in ("csv", "md")]
+    paths += [f"gaussian/{c}.{e}" for c in ("monte_carlo", "one_eigenvalue", "vp_schemes") for e in ("csv", "md")]
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from diffsched.method import gaussian, schedules, strategies
+from diffsched.method import gaussian, schedules, solvers, strategies
 from diffsched.interface import recommend
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,3 +90,17 @@ def test_unknown_criterion_is_refused_with_the_valid_ones(spectrum_file, monkeyp
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "invalid choice: 'fid'" in err
     assert all(name in err for name in gaussian.CRITERIA)
+
+
+@pytest.mark.parametrize("solver", list(solvers.STOCHASTIC_SOLVERS))
+@pytest.mark.parametrize("name", list(gaussian.CRITERIA))
+def test_stochastic_solvers_recommend_the_argmin(solver, name, spectrum_file, capsys):
+    from diffsched.interface import cli
+
+    argv = ["recommend", "--eigenvalues", str(spectrum_file), "--nfe", "4", "--criterion", name, "--solver", solver]
+    assert cli.main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    lam = np.load(spectrum_file)
+    values = {k: gaussian.criterion(name, lam, grid, solver) for k, grid in result["grids"].items()}
+    assert result["solver"] == solver and result["strategy"] == min(values, key=values.get)
+    assert result["value"] == pytest.approx(min(values.values()), rel=1e-12)

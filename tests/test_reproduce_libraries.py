@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
+from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler
 from k_diffusion import sampling
 
 from diffsched.interface import cli, export, recommend
@@ -87,7 +87,7 @@ def test_json_format_is_the_default_output(lam_file, capsys):
     code, out, err = run(capsys, lam_file)
     assert code == 0, err
     assert run(capsys, lam_file, "--format", "json")[1] == out
-    expected = {"source": str(lam_file), "dimension": DIM, **recommend.recommend(LAM, 6)}
+    expected = {"source": str(lam_file), "dimension": DIM, **recommend.recommend(LAM, 6), "final": "zero"}
     assert json.loads(out) == json.loads(json.dumps(expected))
 
 
@@ -140,8 +140,78 @@ def test_comfyui_format_is_the_exact_sigma_string(lam_file, capsys, tmp_path):
     assert code == 0 and (tmp_path / "sigmas.txt").read_text() == out
 
 
+@pytest.mark.parametrize("model_config", [None, {"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 3.0},
+                                          {"use_dynamic_shifting": True, "base_shift": 0.5, "max_shift": 1.15}])
+def test_diffusers_flow_format_keeps_the_sigmas_and_steps_like_euler(lam_file, capsys, tmp_path, oracle, model_config):
+    options = []
+    if model_config is not None:
+        (tmp_path / "scheduler_config.json").write_text(json.dumps(model_config))
+        options = ["--scheduler-config", tmp_path / "scheduler_config.json"]
+    code, out, err = run(capsys, lam_file, "--format", "diffusers-flow", *options)
+    assert code == 0, err
+    record = json.loads(out)
+    sigmas = recommend.recommend(LAM, 6)["sigmas"]
+    assert record["final"] == "zero" and "final sigma 0" in err
+    np.testing.assert_allclose(record["flow_sigmas"], np.array(sigmas[:-1]) / (1 + np.array(sigmas[:-1])), rtol=1e-15)
+    if model_config is not None:  # the model's own setting would shift the sigmas: warned, and refused unchanged
+        assert "warning: the model's" in err
+        with pytest.raises(ValueError, match="would change the exported sigmas"):
+            export.check_flow_scheduler(FlowMatchEulerDiscreteScheduler.from_config(model_config).config)
+    scheduler = FlowMatchEulerDiscreteScheduler.from_config(record["scheduler_kwargs"])
+    export.check_flow_scheduler(scheduler.config)
+    scheduler.set_timesteps(sigmas=record["flow_sigmas"])
+    times = scheduler.sigmas.double().numpy()  # held in float32, the final 0 appended by the scheduler
+    np.testing.assert_allclose(times, record["flow_sigmas"] + [0.0], rtol=1e-7)
+    np.testing.assert_allclose(scheduler.timesteps.double().numpy(), record["timesteps"], rtol=1e-7)
+    # Its Euler step on the velocity of the Gaussian oracle, v = (x_t - D(x_t / (1 - t); t / (1 - t))) / t, equals the
+    # project's Euler in sigma space on the same grid (x_sigma = x_t / (1 - t)).
+    x = start(sigmas[0], seed=3).float() * float(1 - times[0])
+    for i, step_t in enumerate(scheduler.timesteps):
+        t = float(times[i])
+        velocity = (x.double() - oracle(x.double() / (1 - t), t / (1 - t))) / t
+        x = scheduler.step(velocity.float(), step_t, x).prev_sample
+    grid = times / (1 - times)  # the scheduler's float32 times as sigmas
+    expected = solvers.euler(oracle, (start(sigmas[0], seed=3).float() * float(1 - times[0])).double() / (1 - times[0]),
+                             grid)
+    np.testing.assert_allclose(x.double().numpy(), expected.numpy(), rtol=0, atol=2e-5)
+
+
+def test_several_budgets_in_one_call(lam_file, capsys):
+    code, out, err = run_nfe(capsys, lam_file, "4,6,8")
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["nfe"] for r in records] == [4, 6, 8]
+    for r, nfe in zip(records, (4, 6, 8)):
+        assert r["sigmas"] == recommend.recommend(LAM, nfe)["sigmas"]
+    code, out, err = run_nfe(capsys, lam_file, "4,6,8", "--format", "comfyui-flow")
+    lines = out.strip().split("\n")
+    assert code == 0 and [line.split(",")[0] for line in lines[::2]] == ["# nfe 4", "# nfe 6", "# nfe 8"]
+    want = np.array(records[2]["sigmas"])
+    np.testing.assert_allclose([float(v) for v in lines[5].split(",")], want / (1 + want), rtol=1e-15)
+
+
+def test_final_sigma_min_drops_the_last_step(lam_file, capsys):
+    code, out, err = run(capsys, lam_file, "--final", "sigma_min")
+    assert code == 0 and "final sigma = sigma_min" in err
+    sigmas = recommend.recommend(LAM, 6)["sigmas"]
+    assert json.loads(out)["sigmas"] == sigmas[:-1] and json.loads(out)["final"] == "sigma_min"
+    code, out, _ = run(capsys, lam_file, "--final", "sigma_min", "--format", "comfyui")
+    assert [float(v) for v in out.split(",")] == sigmas[:-1]
+
+
+def run_nfe(capsys, lam_file, nfe, *args):
+    code = cli.main(["recommend", "--eigenvalues", str(lam_file), "--nfe", nfe, *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.mark.parametrize("args,message", [
     (["--format", "k-diffusion"], "--format k-diffusion writes a torch file; give --out FILE.pt"),
+    (["--format", "k-diffusion", "--out", "{tmp}/s.pt", "--nfe", "4,6"], "writes one sigmas tensor; give one --nfe"),
+    (["--nfe", "4,x"], "--nfe takes budgets >= 1"), (["--nfe", "4,4"], "--nfe takes distinct budgets"),
+    (["--format", "diffusers-flow", "--final", "sigma_min"], "appends a final 0"),
+    (["--scheduler-config", "{file}"], "--scheduler-config describes the model of --format diffusers-flow"),
+    (["--format", "diffusers-flow", "--scheduler-config", "{file}"], "is not a readable JSON scheduler config"),
     (["--format", "diffusers", "--out", "{file}/x.json"], "cannot write the output"),
     (["--out", "{tmp}"], "is a folder; give a file name"),
     (["--beta-schedule", "scaled_linear"], "--beta-schedule describes the model of --format diffusers"),
@@ -164,4 +234,5 @@ def test_unknown_format_names_the_valid_ones(lam_file, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["recommend", "--eigenvalues", str(lam_file), "--nfe", "6", "--format", "onnx"])
     assert exit_.value.code == 2
-    assert "choose from 'json', 'diffusers', 'k-diffusion', 'comfyui'" in capsys.readouterr().err
+    assert "choose from 'json', 'diffusers', 'diffusers-flow', 'k-diffusion', 'comfyui', 'comfyui-flow'" in (
+        capsys.readouterr().err)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diffsched.data import datasets
-from diffsched.method import gaussian, search, solvers, strategies
+from diffsched.data import datasets, published_spectra
+from diffsched.method import gaussian, search, solvers, strategies, vp_schemes
 from diffsched.metrics import scores
 from diffsched.models import nets, precond, training
 from diffsched.studies import blind_study, sweep
@@ -20,6 +20,8 @@ REGISTRIES = {
     "properties/noise/properties/init": gaussian.INITS,
     "properties/criteria/items": gaussian.CRITERIA,
     "properties/gaussian/properties/monte_carlo/properties/inits/items": gaussian.INITS,
+    "properties/gaussian/properties/vp_schemes/properties/spectrum": published_spectra.SPECTRA,
+    "properties/gaussian/properties/vp_schemes/properties/schemes/items": vp_schemes.SCHEMES,
     "properties/data/properties/source": datasets.SOURCES,
     "properties/data/properties/datasets/additionalProperties/properties/dataset": datasets.DATASETS,
     "properties/sweep/properties/denoisers/items": sweep.ORACLES,

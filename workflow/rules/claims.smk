@@ -7,6 +7,8 @@ rule claims:
         gamma_star=expand(R("gaussian/{spectrum}/gamma_star.csv"), spectrum=SPECTRA),
         monte_carlo=F("gaussian/monte_carlo.csv"),
         one_eigenvalue=F("gaussian/one_eigenvalue.csv"),
+        vp_schemes=rules.gaussian_vp_schemes.output.csv,
+        vp_published="workflow/published/pierret_galerne_2025_table2.csv",
         sweep=rules.sweep_outputs.output.bootstrap_csv,
         blind=rules.blind_outputs.output.csv,
         ablation=rules.ablation_outputs.output.table_csv,
@@ -29,6 +31,7 @@ rule claims:
     params:
         spectra=SPECTRA,
         labels={s: G["spectra"][s]["label"] for s in SPECTRA},
+        vp_spectrum=G["vp_schemes"]["spectrum"],
         spectrum_tables=lambda w: R("gaussian", "{spectrum}"),
         samplers=config["training"]["samplers"],
         seed=config["seed"],

@@ -121,3 +121,27 @@ rule gaussian_check:
         seed=config["seed"],
     script:
         "../scripts/gaussian_check.py"
+
+
+# Pierret & Galerne's VP-SDE schemes (arXiv 2405.14250, Table 2) on their published spectrum; read by rule claims.
+rule gaussian_vp_schemes:
+    output:
+        csv=report(
+            F("gaussian/vp_schemes.csv"),
+            caption="../report/gaussian_vp_schemes.rst",
+            category="Gaussian theory",
+        ),
+        md=F("gaussian/vp_schemes.md"),
+    log:
+        R("logs/gaussian/vp_schemes.log"),
+    benchmark:
+        R("benchmarks/gaussian_vp_schemes.tsv")
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("gaussian_vp_schemes"),
+    params:
+        settings=G["vp_schemes"],
+        root=config["data"]["root"],
+    script:
+        "../scripts/gaussian_vp_schemes.py"

@@ -72,17 +72,20 @@ def cmd_criterion(args) -> dict:
     eigenvalues = load_eigenvalues(args.eigenvalues)
     grid, steps = _grid(args, eigenvalues)
     params = _params(args.criterion_param, "--criterion-param")
+    criterion_params, solver_params = gaussian.check_params(args.name, args.solver, params)
     value = gaussian.criterion(args.name, eigenvalues, grid, args.solver, args.init, **params)
-    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init) for name in gaussian.CRITERIA}
+    every = {name: gaussian.criterion(name, eigenvalues, grid, args.solver, args.init, **solver_params)
+             for name in gaussian.CRITERIA}
     kl = {"forward": every["kl"], "reverse": every["kl_reverse"]}
-    return {"criterion": args.name, "criterion_params": gaussian.criterion_params(args.name, params), "value": value,
+    return {"criterion": args.name, "criterion_params": criterion_params, "solver_params": solver_params,
+            "value": value,
             "criteria": every, "kl": kl[args.direction], "direction": args.direction, "kl_forward": kl["forward"],
             "kl_reverse": kl["reverse"], "nfe": solvers.nfe(args.solver, grid), "steps": steps,
             "solver": args.solver, "init": args.init, "schedule": args.schedule, "params": _params(args.param),
             "dimension": int(eigenvalues.size), "sigmas": grid.tolist()}
 
 
-FORMATS = ("json", "diffusers", "k-diffusion", "comfyui")
+FORMATS = ("json", "diffusers", "diffusers-flow", "k-diffusion", "comfyui", "comfyui-flow")
 VP_OPTIONS = {"num_train_timesteps": "--num-train-timesteps", "beta_schedule": "--beta-schedule",
               "beta_start": "--beta-start", "beta_end": "--beta-end"}
 
@@ -100,13 +103,48 @@ def _vp_model(args) -> dict | None:
     return export.check_vp_model(**{**export.DDPM, **given})
 
 
+def _flow_model(args) -> dict | None:
+    """The flow-matching scheduler config of --format diffusers-flow (--scheduler-config, else none)."""
+    if args.format != "diffusers-flow":
+        if args.scheduler_config:
+            raise ValueError("--scheduler-config describes the model of --format diffusers-flow; add it or drop "
+                             "--scheduler-config")
+        return None
+    if args.final != "zero":
+        raise ValueError("FlowMatchEulerDiscreteScheduler appends a final 0 to the sigmas it is given, so "
+                         "--format diffusers-flow has --final zero only; use --format comfyui-flow or json to stop "
+                         "at sigma_min")
+    if not args.scheduler_config:
+        return {}
+    try:
+        return json.loads(Path(args.scheduler_config).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"--scheduler-config {args.scheduler_config!r} is not a readable JSON scheduler config: "
+                         f"{err}") from None
+
+
+def budgets(text: str) -> list[int]:
+    """--nfe: one denoiser-call budget or several, comma-separated (4,6,8)."""
+    try:
+        values = [int(v) for v in str(text).split(",")]
+    except ValueError:
+        raise ValueError(f"--nfe takes budgets >= 1, one or comma-separated (4,6,8), got {text!r}") from None
+    if any(v < 1 for v in values) or len(set(values)) != len(values):
+        raise ValueError(f"--nfe takes distinct budgets >= 1, one or comma-separated (4,6,8), got {text!r}")
+    return values
+
+
 def _check_output_format(args) -> dict | None:
-    """Refuse a bad --format/--out combination before any work; the VP model of --format diffusers."""
+    """Refuse a bad --format/--out/--nfe combination before any work; the model of --format diffusers or
+    diffusers-flow."""
     if args.format == "k-diffusion" and not args.out:
         raise ValueError("--format k-diffusion writes a torch file; give --out FILE.pt")
+    if args.format == "k-diffusion" and len(budgets(args.nfe)) > 1:
+        raise ValueError("--format k-diffusion writes one sigmas tensor; give one --nfe budget")
     if args.out:
         atomic.check_writable(args.out)
-    return _vp_model(args)
+    flow = _flow_model(args)
+    return flow if flow is not None else _vp_model(args)
 
 
 def cmd_recommend(args) -> dict:
@@ -114,6 +152,7 @@ def cmd_recommend(args) -> dict:
     from diffsched.interface import recommend
 
     model = _check_output_format(args)
+    nfes = budgets(args.nfe)
     if args.eigenvalues:
         eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
     elif args.spectrum:
@@ -124,32 +163,59 @@ def cmd_recommend(args) -> dict:
     else:
         eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
                                                          args.data_root, args.path)
-    result = recommend.recommend(eigenvalues, args.nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
-                                 criterion=args.criterion)
-    return _emit(args, {"source": source, "dimension": int(eigenvalues.size), **result}, model)
+    results = [{"source": source, "dimension": int(eigenvalues.size),
+                **recommend.recommend(eigenvalues, nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
+                                      criterion=args.criterion)} for nfe in nfes]
+    return _emit(args, results, model)
 
 
-def _text(args, result: dict, model: dict | None) -> str:
-    """The recommendation as --format asks: comfyui's sigma string, or JSON (diffusers: the export record)."""
-    if args.format == "comfyui":
-        return export.comfyui(result["sigmas"])
+RECORD_KEYS = ("source", "dimension", "strategy", "criterion", "value", "nfe", "steps", "solver")
+
+
+def _record(args, result: dict, model: dict | None) -> dict:
+    """One recommendation as --format asks (json, diffusers, diffusers-flow), in the --final convention."""
+    info = {key: result[key] for key in RECORD_KEYS}
     if args.format == "diffusers":
-        keep = ("source", "dimension", "strategy", "criterion", "value", "nfe", "steps", "solver")
-        result = export.grid_record(result["sigmas"], model, **{key: result[key] for key in keep})
-    return json.dumps(result, indent=1)
+        return export.grid_record(result["sigmas"], model, args.final, **info)
+    if args.format == "diffusers-flow":
+        return export.flow_record(result["sigmas"], model, **info)
+    return {**result, "final": args.final, "sigmas": export.exported_grid(result["sigmas"], args.final).tolist()}
 
 
-def _emit(args, result: dict, model: dict | None) -> dict:
-    """Print the recommendation, or write it to --out (k-diffusion: a torch file) and say so on stderr."""
+def _text(args, results: list[dict], model: dict | None) -> str:
+    """The recommendations as --format asks: comfyui's sigma strings (one line per budget, each after a '# nfe'
+    line when there are several), or JSON (one object, or a list of them for several budgets)."""
+    if args.format in ("comfyui", "comfyui-flow"):
+        lines = [export.comfyui(r["sigmas"], args.final, flow=args.format == "comfyui-flow") for r in results]
+        if len(results) == 1:
+            return lines[0]
+        return "\n".join(f"# nfe {nfe}, {r['strategy']}\n{line}"
+                         for nfe, r, line in zip(budgets(args.nfe), results, lines))
+    records = [_record(args, r, model) for r in results]
+    return json.dumps(records[0] if len(records) == 1 else records, indent=1)
+
+
+FINAL_NOTE = {"zero": "final sigma 0: the last step returns the denoised estimate",
+              "sigma_min": "final sigma = sigma_min: the grid stops there (one step fewer), the output keeps noise "
+                           "of std sigma_min"}
+
+
+def _emit(args, results: list[dict], model: dict | None) -> dict:
+    """Print the recommendations, or write them to --out (k-diffusion: a torch file) and say so on stderr; the
+    final-sigma convention and any scheduler notes go to stderr too."""
+    print(f"{args.format}: {FINAL_NOTE[args.final]}", file=sys.stderr)
+    for change in export.flow_scheduler_changes(model) if args.format == "diffusers-flow" else []:
+        print(f"warning: the model's {change}; scheduler_kwargs override it", file=sys.stderr)
     if args.format == "k-diffusion":
-        export.write_k_diffusion(args.out, result["sigmas"])
+        export.write_k_diffusion(args.out, results[0]["sigmas"], args.final)
     elif args.out:
-        atomic.write_text(args.out, _text(args, result, model) + "\n")
+        atomic.write_text(args.out, _text(args, results, model) + "\n")
     else:
-        print(_text(args, result, model))
+        print(_text(args, results, model))
         return {}
-    print(f"wrote the {result['strategy']} grid ({result['steps']} steps) as {args.format} to {args.out}",
-          file=sys.stderr)
+    steps = ", ".join(str(r["steps"]) for r in results)
+    print(f"wrote the {', '.join(r['strategy'] for r in results)} grid ({steps} steps) as {args.format} to "
+          f"{args.out}", file=sys.stderr)
     return {}
 
 
@@ -202,12 +268,16 @@ def cmd_job_resources(args) -> dict:
     return {}
 
 
+SOLVER_HELP = (f"deterministic: {', '.join(solvers.SOLVERS)}; stochastic (default eta = 1): "
+               f"{', '.join(solvers.STOCHASTIC_SOLVERS)}")
+
+
 def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", required=True, help=f"one of: {', '.join(strategies.NAMES)}")
     budget = p.add_mutually_exclusive_group(required=True)
     budget.add_argument("--nfe", type=int, help="denoiser-call budget; the grid gets the most steps that fit")
     budget.add_argument("--steps", type=int, help="number of steps n (grid of n + 1 values)")
-    p.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    p.add_argument("--solver", default="euler", help=SOLVER_HELP)
     p.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     p.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     p.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
@@ -236,8 +306,16 @@ def _image_arguments(p: argparse.ArgumentParser, what) -> None:
 def _format_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="json", choices=FORMATS,
                    help="json: the full recommendation; diffusers: sigmas and the integer timesteps of a discrete VP "
-                   "model (docs/recommend.md); k-diffusion: a torch.save'd sigmas tensor (needs --out); comfyui: "
-                   "the comma-separated sigmas of its custom-sigmas nodes")
+                   "model (docs/recommend.md); diffusers-flow: rectified-flow times t = sigma / (1 + sigma) and the "
+                   "settings of FlowMatchEulerDiscreteScheduler that keep them; k-diffusion: a torch.save'd sigmas "
+                   "tensor (needs --out); comfyui: the comma-separated sigmas of its custom-sigmas nodes; "
+                   "comfyui-flow: the same for a flow-matching model (its times t)")
+    p.add_argument("--final", default="zero", choices=export.FINALS,
+                   help="final-sigma convention: zero (the grid ends in 0) or sigma_min (the grid without its last "
+                   "step, ending at sigma_min)")
+    p.add_argument("--scheduler-config", metavar="FILE.json",
+                   help="--format diffusers-flow: the model's scheduler_config.json; settings that would shift the "
+                   "sigmas are overridden in scheduler_kwargs, with a warning")
     p.add_argument("--out", metavar="FILE", help="write there (atomically) instead of printing")
     p.add_argument("--num-train-timesteps", type=int, help="--format diffusers: the model's T (default 1000)")
     p.add_argument("--beta-schedule", choices=export.BETA_SCHEDULES, help="--format diffusers (default linear)")
@@ -258,7 +336,8 @@ def parser() -> argparse.ArgumentParser:
     crit.add_argument("--name", default="kl", choices=list(gaussian.CRITERIA),
                       help="the criterion reported as 'value' (docs/criteria.md); every one is under 'criteria'")
     crit.add_argument("--criterion-param", action="append", default=[], metavar="KEY=VALUE",
-                      help="criterion parameter, e.g. delta=0.01 for kl_smoothed")
+                      help="criterion or solver parameter, e.g. delta=0.01 for kl_smoothed, eta=0.5 for "
+                      "euler_ancestral")
     crit.add_argument("--direction", default="forward", choices=gaussian.DIRECTIONS, help="which KL 'kl' reports")
     crit.set_defaults(run=cmd_criterion)
     spec = sub.add_parser("spectrum", help="covariance eigenvalues and mean of images or latents, into a .npz file")
@@ -271,8 +350,8 @@ def parser() -> argparse.ArgumentParser:
     _image_arguments(rec, what)
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
     what.add_argument("--spectrum", metavar="FILE.npz", help="a spectrum file (from `spectrum --out`)")
-    rec.add_argument("--nfe", type=int, required=True, help="denoiser-call budget")
-    rec.add_argument("--solver", default="euler", help=f"one of: {', '.join(solvers.SOLVERS)}")
+    rec.add_argument("--nfe", required=True, help="denoiser-call budget, or several comma-separated (4,6,8)")
+    rec.add_argument("--solver", default="euler", help=SOLVER_HELP)
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
     rec.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     rec.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
@@ -295,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if hasattr(args, "solver"):
-            solvers.get(args.solver)
+            solvers.get(args.solver, stochastic=True)
         result = args.run(args)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -11,6 +11,15 @@ timestep nearest in log sigma. In diffusers, pass ``sigmas=`` to a scheduler tha
 (``EulerDiscreteScheduler.set_timesteps(sigmas=...)``: exact noise levels, fractional model timesteps) or
 ``timesteps=`` to one that takes integer timesteps (``DPMSolverMultistepScheduler``, ``DDPMScheduler``: noise
 levels rounded to the training grid, by ``timestep_rounding``). See docs/recommend.md.
+
+Flow-matching (rectified-flow) models (SD3, Flux, Wan) interpolate x_t = (1 - t) x_0 + t noise, so x_t / (1 - t)
+= x_0 + sigma noise with t = sigma / (1 + sigma): the same grid in their time is :func:`flow_times`, for diffusers'
+``FlowMatchEulerDiscreteScheduler`` (:func:`flow_record`, with the scheduler settings that leave the times as
+given) and ComfyUI's manual-sigmas node (whose flow models' sigmas are these times).
+
+The final-sigma convention (:data:`FINALS`): ``zero``, the grid as diffsched makes it, ending in 0 (the last step
+returns the denoised estimate); or ``sigma_min``, the grid without that last step, ending at sigma_min (one
+denoiser call fewer; the output keeps noise of std sigma_min, the setting of criterion ``kl_sigma_min``).
 """
 
 from __future__ import annotations
@@ -74,11 +83,21 @@ def rounding_loss(sigmas, rounded) -> dict:
     return {"max_abs_log_sigma": float(err.max()), "rms_abs_log_sigma": float(np.sqrt(np.mean(err**2)))}
 
 
-def exported_grid(sigmas) -> np.ndarray:
-    """The grid checked for export: strictly decreasing, sigma_max first, 0.0 last."""
+FINALS = ("zero", "sigma_min")
+
+
+def exported_grid(sigmas, final: str = "zero") -> np.ndarray:
+    """The grid checked for export (strictly decreasing, sigma_max first, 0.0 last), in the ``final`` convention:
+    as it is (zero), or without its last step (sigma_min)."""
+    if final not in FINALS:
+        raise ValueError(f"unknown final-sigma convention {final!r}; valid: {', '.join(FINALS)}")
     s = gaussian.check_grid(sigmas)
     if s[-1] != 0.0:
         raise ValueError(f"an exported grid ends in 0.0 (sigma_max first, 0.0 last); this one ends in {s[-1]!r}")
+    if final == "sigma_min":
+        if s.size < 3:
+            raise ValueError("a one-step grid has no sigma_min to stop at; use final 'zero' or more steps")
+        return s[:-1]
     return s
 
 
@@ -94,17 +113,17 @@ def _notes(s: np.ndarray, t: np.ndarray, train: np.ndarray) -> list[str]:
     return notes
 
 
-def grid_record(sigmas, vp_model: dict | None = None, **info) -> dict:
-    """JSON-ready record: ``sigmas``, the VP model's ``timesteps``, their ``timestep_sigmas`` and
-    ``timestep_rounding`` (:func:`rounding_loss`), the model (default :data:`DDPM`), notes.
+def grid_record(sigmas, vp_model: dict | None = None, final: str = "zero", **info) -> dict:
+    """JSON-ready record: ``sigmas`` (in the ``final`` convention), the VP model's ``timesteps``, their
+    ``timestep_sigmas`` and ``timestep_rounding`` (:func:`rounding_loss`), the model (default :data:`DDPM`), notes.
 
     Extra keyword arguments (schedule name, n, data set, ...) are stored as given.
     """
-    s = exported_grid(sigmas)
+    s = exported_grid(sigmas, final)
     model = check_vp_model(**(vp_model or DDPM))
     train = ddpm_sigmas(model["num_train_timesteps"], model["beta_start"], model["beta_end"], model["beta_schedule"])
     t = nearest_timesteps(s[:-1], train)
-    return {**info, "sigmas": s.tolist(), "timesteps": t.tolist(), "timestep_sigmas": train[t].tolist(),
+    return {**info, "final": final, "sigmas": s.tolist(), "timesteps": t.tolist(), "timestep_sigmas": train[t].tolist(),
             "timestep_rounding": rounding_loss(s[:-1], train[t]), "vp_model": model, "notes": _notes(s, t, train)}
 
 
@@ -115,12 +134,63 @@ def write(path, sigmas, **info) -> dict:
     return record
 
 
-def write_k_diffusion(path, sigmas) -> None:
+def write_k_diffusion(path, sigmas, final: str = "zero") -> None:
     """Save the grid as a float64 tensor with ``torch.save`` (atomically), for ``torch.load`` and k-diffusion."""
-    s = torch.tensor(exported_grid(sigmas), dtype=torch.float64)
+    s = torch.tensor(exported_grid(sigmas, final), dtype=torch.float64)
     atomic_write(path, lambda f: torch.save(s, f))
 
 
-def comfyui(sigmas) -> str:
-    """The comma-separated sigmas that ComfyUI's custom-sigmas nodes take, each exact (shortest round-trip)."""
-    return ", ".join(repr(float(v)) for v in exported_grid(sigmas))
+def comfyui(sigmas, final: str = "zero", flow: bool = False) -> str:
+    """The comma-separated sigmas that ComfyUI's custom-sigmas nodes take, each exact (shortest round-trip); for a
+    flow-matching model (``flow``), its times t = sigma / (1 + sigma)."""
+    s = exported_grid(sigmas, final)
+    return ", ".join(repr(float(v)) for v in (flow_times(s) if flow else s))
+
+
+# diffusers' FlowMatchEulerDiscreteScheduler settings under which set_timesteps(sigmas=...) keeps the given times:
+# no shift (shift 1 maps t to t), no resolution-dependent shift, no stretch, no Karras/exponential/beta respacing,
+# no inversion; and its deterministic Euler step (stochastic_sampling replaces it by re-noising).
+FLOW_SCHEDULER = {"shift": 1.0, "use_dynamic_shifting": False, "shift_terminal": None, "use_karras_sigmas": False,
+                  "use_exponential_sigmas": False, "use_beta_sigmas": False, "invert_sigmas": False,
+                  "stochastic_sampling": False}
+
+
+def flow_times(sigmas) -> np.ndarray:
+    """Rectified-flow time t = sigma / (1 + sigma) of each noise level (0 stays 0)."""
+    s = np.asarray(sigmas, dtype=np.float64)
+    return s / (1.0 + s)
+
+
+def flow_scheduler_changes(config: dict) -> list[str]:
+    """The settings of a FlowMatchEulerDiscreteScheduler config that would change given sigmas (or its step)."""
+    return [f"{key} = {config[key]!r} (keeps the sigmas only at {value!r})" for key, value in FLOW_SCHEDULER.items()
+            if key in config and config[key] != value and not (value is None and not config[key])]
+
+
+def check_flow_scheduler(config: dict) -> dict:
+    """``config`` (a FlowMatchEulerDiscreteScheduler's, e.g. ``scheduler.config``) if it keeps given sigmas, else a
+    ValueError naming each setting that would shift them and the fix."""
+    changes = flow_scheduler_changes(dict(config))
+    if changes:
+        fix = ", ".join(f"{key}={value!r}" for key, value in FLOW_SCHEDULER.items())
+        raise ValueError(f"this scheduler would change the exported sigmas: {'; '.join(changes)}. Load it with "
+                         f"FlowMatchEulerDiscreteScheduler.from_config(config, {fix})")
+    return config
+
+
+def flow_record(sigmas, scheduler_config: dict | None = None, num_train_timesteps: int = 1000, **info) -> dict:
+    """JSON-ready record for diffusers' ``FlowMatchEulerDiscreteScheduler``: ``flow_sigmas``, the n positive times
+    t = sigma / (1 + sigma) to pass as ``set_timesteps(sigmas=...)`` (it appends the final 0 itself, so the
+    convention is final 'zero' only), the model ``timesteps`` t * num_train_timesteps, and ``scheduler_kwargs``:
+    the model's ``scheduler_config`` with :data:`FLOW_SCHEDULER` over it, for ``from_config``; ``notes`` name each
+    model setting that the kwargs override (the model was trained or tuned with it; the grid assumes it off)."""
+    s = exported_grid(sigmas)
+    t = flow_times(s[:-1])
+    model = dict(scheduler_config or {})
+    train_steps = model.get("num_train_timesteps", num_train_timesteps)
+    notes = [f"the model's {change}: scheduler_kwargs set it so that the sigmas stay as exported"
+             for change in flow_scheduler_changes(model)]
+    return {**info, "final": "zero", "sigmas": s.tolist(), "flow_sigmas": t.tolist(),
+            "timesteps": (t * train_steps).tolist(), "scheduler_kwargs": {**model, **FLOW_SCHEDULER},
+            "usage": "FlowMatchEulerDiscreteScheduler.from_config(scheduler_kwargs); "
+                     "scheduler.set_timesteps(sigmas=flow_sigmas)", "notes": notes}

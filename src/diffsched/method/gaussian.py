@@ -5,9 +5,12 @@ Source x_0 ~ N(mu, U diag(lambda) U^T). In the eigenbasis the ideal denoiser is 
 D_i(z; sigma) = lambda_i / (lambda_i + sigma^2) z_i, so any deterministic solver that combines the state and
 denoiser outputs linearly maps each eigen-coordinate by a scalar factor. Running the *real solver code* once
 on z = ones(d) gives those factors exactly (docs/theory.md, "Any deterministic solver, exactly";
-arXiv 2601.13602). The output is compared with the exact marginal at the grid's last noise level,
-N(mu, Sigma + sigma_last^2 I): the source itself when the grid ends in 0. Everything runs in torch float64,
-so the criteria (docs/criteria.md) are differentiable in the grid.
+arXiv 2601.13602). A stochastic solver adds independent noises linearly, sum_k b_k xi_k per eigendirection; the
+same run, with each noise draw a zero tensor that autograd tracks, gives the b_k as gradients, hence the output
+variance exactly (Pierret & Galerne 2025, arXiv 2405.14250, do this by hand for VP-SDE schemes). The output is
+compared with the exact marginal at the grid's last noise level, N(mu, Sigma + sigma_last^2 I): the source itself
+when the grid ends in 0. Everything runs in torch float64, so the criteria (docs/criteria.md) are differentiable
+in the grid.
 """
 
 from __future__ import annotations
@@ -59,12 +62,37 @@ def _tensor(values) -> torch.Tensor:
     return torch.from_numpy(np.array(values, dtype=np.float64))
 
 
-def _factor(lam: torch.Tensor, s, solver: str) -> torch.Tensor:
-    """The real solver code run on z = ones(d) with the diagonal denoiser: the per-direction output factor.
+def linear_moments(sampler: Callable, model: Callable, z: torch.Tensor, grid, stochastic: bool,
+                   **params) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a, q) of a sampler that is linear in its state and noise, per coordinate of a diagonal ``model``.
 
-    ``s``: a numpy grid (the solver steps in Python floats, fastest) or a torch tensor (autograd reaches it).
+    The real sampler code runs on ``z`` (ones) with each noise draw a zero tensor that autograd tracks. The output
+    in each coordinate is a z + sum_k b_k xi_k, so the run's value is a and the gradients with respect to the draws
+    are the b_k: q = sum_k b_k^2 is the variance the noise adds (0 for a deterministic sampler). ``grid``: numpy (the
+    sampler steps in Python floats, fastest) or a torch tensor (autograd reaches it, and through q too: the
+    gradients are taken with create_graph).
     """
-    return solvers.get(solver)(lambda z, sigma: lam / (lam + sigma * sigma) * z, torch.ones_like(lam), s)
+    draws: list[torch.Tensor] = []
+
+    def noise(x):
+        draws.append(torch.zeros_like(x, requires_grad=True))
+        return draws[-1]
+
+    with torch.enable_grad():
+        a = sampler(model, z, grid, **params, **({"noise": noise} if stochastic else {}))
+        if not draws:
+            return a, torch.zeros_like(z)
+        grid_tracked = isinstance(grid, torch.Tensor) and grid.requires_grad
+        b = torch.autograd.grad(a.sum(), draws, create_graph=grid_tracked, allow_unused=True)
+    q = sum(g * g for g in b if g is not None)
+    return (a, q) if grid_tracked else (a.detach(), q.detach())
+
+
+def _propagate(lam: torch.Tensor, s, solver: str, solver_params: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`linear_moments` of ``solver`` with the diagonal denoiser D_i(z; sigma) = lambda_i / (lambda_i +
+    sigma^2) z_i."""
+    return linear_moments(solvers.get(solver, stochastic=True), lambda z, sigma: lam / (lam + sigma * sigma) * z,
+                          torch.ones_like(lam), s, solver in solvers.STOCHASTIC_SOLVERS, **solver_params)
 
 
 def _start(lam: torch.Tensor, sigma_max, init: str, mean) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,16 +105,20 @@ def _start(lam: torch.Tensor, sigma_max, init: str, mean) -> tuple[torch.Tensor,
     return zero + (s2 if init == "edm" else 1.0 + s2), offset
 
 
-def _moments(lam: torch.Tensor, s, solver: str, init: str, mean):
+def _moments(lam: torch.Tensor, s, solver: str, solver_params: dict, init: str, mean):
     """Output log-variance and mean offset per eigendirection, and the target variance lambda + sigma_last^2."""
     v0, m0 = _start(lam, s[0], init, mean)
-    f = _factor(lam, s, solver)
-    return torch.log(v0) + 2.0 * torch.log(torch.abs(f)), m0 * f, lam + s[-1] ** 2
+    a, q = _propagate(lam, s, solver, solver_params)
+    log_v = torch.log(v0) + 2.0 * torch.log(torch.abs(a))  # kept apart from q: precise for tiny errors
+    if solver in solvers.STOCHASTIC_SOLVERS:
+        log_v = torch.logaddexp(log_v, torch.log(q))
+    return log_v, m0 * a, lam + s[-1] ** 2
 
 
-def output_factor(eigenvalues, sigmas, solver: str = "euler") -> np.ndarray:
+def output_factor(eigenvalues, sigmas, solver: str = "euler", **solver_params) -> np.ndarray:
     """Per-eigendirection factor by which ``solver`` maps its start to its output on this grid."""
-    return _factor(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver).numpy()
+    solver_params = solvers.check_params(solver, solver_params)
+    return _propagate(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver, solver_params)[0].numpy()
 
 
 def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,11 +131,12 @@ def start_moments(eigenvalues, sigma_max: float, init: str = "exact", mean=None)
     return v0.numpy(), m0.numpy()
 
 
-def output_moments(eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None):
+def output_moments(eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None, **solver_params):
     """Log-variance and mean offset of the sampler output along each eigenvector (exact)."""
+    solver_params = solvers.check_params(solver, solver_params)
     with np.errstate(divide="ignore"):
-        log_v, m, _ = _moments(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver, init,
-                               mean)
+        log_v, m, _ = _moments(_tensor(check_eigenvalues(eigenvalues)), check_grid(sigmas), solver, solver_params,
+                               init, mean)
     return log_v.numpy(), m.numpy()
 
 
@@ -117,35 +150,36 @@ def _gaussian_kl(u: torch.Tensor, mean_term: torch.Tensor) -> torch.Tensor:
     return 0.5 * torch.sum(torch.expm1(-u) + u + mean_term)
 
 
-def _kl(lam, s, solver, init, mean) -> torch.Tensor:
-    log_v, m, target = _moments(lam, s, solver, init, mean)
+def _kl(moments: Callable, s) -> torch.Tensor:
+    log_v, m, target = moments(s)
     return _gaussian_kl(log_v - torch.log(target), m * m * torch.exp(-log_v))
 
 
-def _kl_reverse(lam, s, solver, init, mean) -> torch.Tensor:
-    log_v, m, target = _moments(lam, s, solver, init, mean)
+def _kl_reverse(moments: Callable, s) -> torch.Tensor:
+    log_v, m, target = moments(s)
     return _gaussian_kl(torch.log(target) - log_v, m * m / target)
 
 
-def _kl_smoothed(lam, s, solver, init, mean, delta: float) -> torch.Tensor:
-    log_v, m, target = _moments(lam, s, solver, init, mean)
+def _kl_smoothed(moments: Callable, s, delta: float) -> torch.Tensor:
+    log_v, m, target = moments(s)
     d2 = delta * delta
     u = torch.log1p(target * torch.expm1(log_v - torch.log(target)) / (target + d2))
     return _gaussian_kl(u, m * m / (torch.exp(log_v) + d2))
 
 
-def _kl_sigma_min(lam, s, solver, init, mean) -> torch.Tensor:
-    return _kl(lam, s[:-1] if s[-1] == 0.0 else s, solver, init, mean)  # [sigma_max, 0]: no step, the start
+def _kl_sigma_min(moments: Callable, s) -> torch.Tensor:
+    return _kl(moments, s[:-1] if s[-1] == 0.0 else s)  # [sigma_max, 0]: no step, the start
 
 
-def _w2(lam, s, solver, init, mean) -> torch.Tensor:
-    log_v, m, target = _moments(lam, s, solver, init, mean)
+def _w2(moments: Callable, s) -> torch.Tensor:
+    log_v, m, target = moments(s)
     return torch.sum(target * torch.expm1(0.5 * (log_v - torch.log(target))) ** 2 + m * m)
 
 
 @dataclass(frozen=True)
 class Criterion:
-    """A criterion: its function of (eigenvalues, grid, solver, init, mean, **params), parameter defaults, summary."""
+    """A criterion: its function of (moments, grid, **params), parameter defaults, summary; ``moments(grid)`` gives the
+    output log-variance, mean offset and target variance per eigendirection (:func:`_moments`)."""
 
     fn: Callable
     params: dict
@@ -184,14 +218,30 @@ def criterion_params(name: str, params: dict) -> dict:
     return full
 
 
+def check_params(name: str, solver: str, params: dict) -> tuple[dict, dict]:
+    """``params`` split into the criterion's (defaults filled in) and the solver's (``eta``, ...), each checked;
+    a ValueError names a parameter that neither takes."""
+    own = set(solvers.parameters(solver))
+    unknown = set(params) - own - set(criterion_params(name, {}))
+    if unknown:
+        raise ValueError(f"neither criterion {name!r} nor solver {solver!r} takes parameter {sorted(unknown)}; "
+                         f"criterion usage: {describe_criterion(name)}; solver parameters: {', '.join(own) or 'none'}")
+    full = criterion_params(name, {k: v for k, v in params.items() if k not in own})
+    return full, solvers.check_params(solver, {k: v for k, v in params.items() if k in own})
+
+
 def _evaluate(name: str, eigenvalues, s, solver: str, init: str, mean, params: dict) -> torch.Tensor:
-    full = criterion_params(name, params)
-    return CRITERIA[name].fn(_tensor(check_eigenvalues(eigenvalues)), s, solver, init, mean, **full)
+    full, solver_params = check_params(name, solver, params)
+    lam = _tensor(check_eigenvalues(eigenvalues))
+    _check_choice(init, INITS, "init")
+    return CRITERIA[name].fn(lambda grid: _moments(lam, grid, solver, solver_params, init, mean), s, **full)
 
 
 def criterion(name: str, eigenvalues, sigmas, solver: str = "euler", init: str = "exact", mean=None,
               **params) -> float:
-    """Exact value of criterion ``name`` (:data:`CRITERIA`) for the output of ``solver`` on this grid.
+    """Exact value of criterion ``name`` (:data:`CRITERIA`) for the output of ``solver`` on this grid, for
+    deterministic and stochastic solvers alike; ``params`` are the criterion's (``delta``) and the solver's
+    (``eta``, ``max_order``).
 
     The output is compared with the exact marginal N(mu, Sigma + sigma_last^2 I): the source itself when the
     grid ends in 0 (docs/criteria.md).

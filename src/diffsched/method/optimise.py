@@ -25,7 +25,7 @@ def gamma_star(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: flo
     """
     lam = gaussian.check_eigenvalues(eigenvalues)
     schedules.check_range(n, sigma_min, sigma_max)
-    gaussian.criterion_params(criterion, params)
+    gaussian.check_params(criterion, solver, params)
     if n < 3:
         raise ValueError(f"gamma* is undefined for n = {n}: grids of fewer than 3 steps do not depend on gamma")
 
@@ -170,7 +170,7 @@ def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max
     """
     lam = gaussian.check_eigenvalues(eigenvalues)
     schedules.check_range(n, sigma_min, sigma_max)
-    gaussian.criterion_params(criterion, params)
+    gaussian.check_params(criterion, solver, params)
     if start is None:
         starts = _candidate_starts(lam, n, sigma_min, sigma_max, solver, init, criterion, params)
         start = min(starts, key=lambda g: gaussian.criterion(criterion, lam, g, solver, init, **params))

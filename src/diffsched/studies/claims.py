@@ -224,6 +224,48 @@ def tangent_one_eigenvalue(table: pd.DataFrame, tolerance: float = 1e-6, gamma_t
         scale=f"lambda = {lams}; n = {steps}; Euler, exact KL", artefact=artefact)
 
 
+def rounding_half_unit(printed: str) -> float:
+    """Half a unit of the last digit of a number as printed ("0.17" -> 0.005, "6.7E-4" -> 5e-6); 0 for "0", which
+    the publication prints for an exact zero only."""
+    mantissa, _, exponent = printed.upper().partition("E")
+    if "." not in mantissa:
+        return 0.0 if float(printed) == 0.0 else 0.5 * 10.0 ** int(exponent or 0)
+    return 0.5 * 10.0 ** (int(exponent or 0) - len(mantissa.split(".")[1]))
+
+
+def vp_schemes_reproduce(table: pd.DataFrame, published: pd.DataFrame, far: float = 4.0, artefact: str = "",
+                         label: str = "") -> Claim:
+    """The exact W2 of the VP-SDE schemes equals Pierret & Galerne's Table 2 (arXiv 2405.14250) within its
+    rounding: ``gaussian/vp_schemes.csv`` (:func:`diffsched.studies.gaussian_study.vp_scheme_errors`) against the
+    published values as printed (``published``: scheme, steps, epsilon, start, w2 as text). One cell per published
+    value: |ours - published| in half-units of its last printed digit; claimed when <= 1 (plus float rounding),
+    opposite beyond ``far``, else unresolved. Published values the table does not cover (a run with fewer N or
+    epsilon) are left out, and counted in the scale."""
+    ours = table.assign(steps=table["steps"].astype(str), epsilon=table["epsilon"].astype(float))
+    ours = ours.set_index(["scheme", "steps", "epsilon", "start"])["w2"]
+    rows = []
+    for r in published.astype({"steps": str, "epsilon": float, "w2": str}).itertuples():
+        key = (r.scheme, r.steps, r.epsilon, r.start)
+        where = f"{r.scheme}, N = {r.steps}, epsilon = {r.epsilon:g}, start {r.start}, published {r.w2}"
+        if key not in ours.index:
+            continue
+        half = rounding_half_unit(r.w2)
+        diff = abs(float(ours[key]) - float(r.w2))
+        units = diff / half if half > 0 else (0.0 if diff <= 1e-12 else math.inf)
+        state = CLAIMED if units <= 1 + 1e-9 else OPPOSITE if units > far else OPEN
+        rows.append({"where": f"{where}, ours {float(ours[key]):.4g}", "value": units, "lo": units, "hi": units,
+                     "outcome": state, "score": -units})
+    return Claim(
+        claim="The exact W2 errors of four VP-SDE/ODE schemes (EM, EI, Euler, Heun) on CIFAR-10's lossless spectrum "
+              "are the published ones",
+        source="Pierret & Galerne 2025 (arXiv 2405.14250), Table 2",
+        cell_rule=(f"per published value (exact): claimed when |ours - published| is at most half a unit of its last "
+                   f"printed digit, opposite beyond {far:g} half-units"),
+        cells=_cells(rows), quantity="|ours - published| / half a unit of the printed digit", signed=False,
+        scale=f"{label or 'the spectrum'}; {len(rows)} of {len(published)} published values in this run; exact W2",
+        artefact=artefact)
+
+
 # The low-NFE sweep: the criterion's pick against hand-made and search-based grids --------------------------------
 
 
@@ -476,15 +518,19 @@ def table(claims: list[Claim]) -> pd.DataFrame:
 def collect(em_ratio: dict[str, pd.DataFrame], gamma_sweep: dict[str, pd.DataFrame],
             gamma_stars: dict[str, pd.DataFrame], monte_carlo: pd.DataFrame, one_eigenvalue: pd.DataFrame,
             sweep_bootstrap: pd.DataFrame, blind: pd.DataFrame, ablation: pd.DataFrame, probe: pd.DataFrame,
-            paths: dict[str, str], labels: dict[str, str], stochastic_solvers, stochastic_samplers) -> list[Claim]:
+            vp_schemes: pd.DataFrame, vp_published: pd.DataFrame, paths: dict[str, str], labels: dict[str, str],
+            stochastic_solvers, stochastic_samplers) -> list[Claim]:
     """Every claim of the replication from the pipeline's tables (the Gaussian ones per spectrum); ``paths``
-    names each table's file (keys: em_ratio, gamma, monte_carlo, one_eigenvalue, sweep, blind, ablation, probe)
-    for the artefact column."""
+    names each table's file (keys: em_ratio, gamma, monte_carlo, one_eigenvalue, sweep, blind, ablation, probe,
+    vp_schemes) for the artefact column; ``labels``: the spectra's, and the VP schemes' spectrum's (key
+    vp_schemes)."""
     return [
         closed_form_output(monte_carlo, artefact=paths["monte_carlo"]),
         euler_maclaurin(em_ratio, artefact=paths["em_ratio"], labels=labels),
         tangent_one_eigenvalue(one_eigenvalue, artefact=paths["one_eigenvalue"]),
         gamma_star(gamma_sweep, gamma_stars, artefact=paths["gamma"], labels=labels),
+        vp_schemes_reproduce(vp_schemes, vp_published, artefact=paths["vp_schemes"],
+                             label=labels.get("vp_schemes", "")),
         *pick_beats_baselines(sweep_bootstrap, artefact=paths["sweep"]),
         blind_matches(blind, stochastic_solvers, artefact=paths["blind"]),
         ablation_matches(ablation, stochastic_samplers, artefact=paths["ablation"]),
