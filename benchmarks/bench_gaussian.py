@@ -31,10 +31,10 @@ rows = [
     ("exact KL, 1000 edm grids (euler)", median_seconds(kl_of_1000_grids, 5), None),
     ("gamma* (euler)", median_seconds(lambda: optimise.gamma_star(LAM, N), 5), 1.0),
     ("variational schedule", median_seconds(lambda: optimise.variational_schedule(LAM), 5), None),
-    ("finite-N optimal grid, kl (euler)", median_seconds(lambda: optimise.kl_optimal_grid(LAM, N), 3), 2.0),
-    ("finite-N optimal grid, w2 (euler)", median_seconds(lambda: optimise.kl_optimal_grid(LAM, N, criterion="w2"), 3),
+    ("finite-N optimal grid, kl (euler)", median_seconds(lambda: optimise.optimal_grid(LAM, N), 3), 2.0),
+    ("finite-N optimal grid, w2 (euler)", median_seconds(lambda: optimise.optimal_grid(LAM, N, criterion="w2"), 3),
      2.0),
-    ("finite-N optimal grid (heun, n=5)", median_seconds(lambda: optimise.kl_optimal_grid(LAM, 5, solver="heun"), 3),
+    ("finite-N optimal grid (heun, n=5)", median_seconds(lambda: optimise.optimal_grid(LAM, 5, solver="heun"), 3),
      10.0),
 ]
 print(f"d = {D}, n = {N}, one thread")

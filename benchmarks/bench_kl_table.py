@@ -52,7 +52,7 @@ g = cfg["gaussian"]
 lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])
 old = pd.read_csv(sys.argv[2]).query("strategy == 'kl_optimal'").drop_duplicates(["solver", "steps"])
 old = old.set_index(["solver", "steps"])["kl_forward"]  # heun: two budgets buy the same steps, the same grid
-exact_gradient, optimum = gaussian.criterion_gradient, optimise.kl_optimal_grid
+exact_gradient, optimum = gaussian.criterion_gradient, optimise.optimal_grid
 calls = []
 def recording_gradient(*args, **kwargs):
     value, gradient = exact_gradient(*args, **kwargs)
@@ -69,7 +69,7 @@ def traced_optimum(eigenvalues, n, *args, solver="euler", **kwargs):
     now = gaussian.criterion("kl", eigenvalues, grid, solver, kwargs.get("init", "exact"))
     print(solver, n, before, now, *first, len(calls), total)
     return grid
-gaussian.criterion_gradient, optimise.kl_optimal_grid = recording_gradient, traced_optimum
+gaussian.criterion_gradient, optimise.optimal_grid = recording_gradient, traced_optimum
 nfes = sorted(set(g["solver_nfe"]) | set(g["table_nfe"]))
 start = time.perf_counter()
 ranking.kl_table(lam, cfg["strategies"], nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])

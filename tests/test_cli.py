@@ -39,10 +39,10 @@ def test_criterion_reports_the_named_one_and_every_other(tmp_path):
     lam = np.array([0.1, 1.0, 3.0])
     np.save(tmp_path / "ev.npy", lam)
     out = cli("criterion", "--name", "kl_smoothed", "--criterion-param", "delta=0.3", "--eigenvalues",
-              str(tmp_path / "ev.npy"), "--schedule", "kl_optimal", "--param", "criterion=w2", "--steps", "4")
+              str(tmp_path / "ev.npy"), "--schedule", "optimal", "--param", "criterion=w2", "--steps", "4")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    grid = optimise.kl_optimal_grid(lam, 4, criterion="w2")
+    grid = optimise.optimal_grid(lam, 4, criterion="w2")
     np.testing.assert_allclose(result["sigmas"], grid, rtol=1e-12)
     assert result["value"] == pytest.approx(gaussian.criterion("kl_smoothed", lam, grid, delta=0.3), rel=1e-12)
     assert result["criterion_params"] == {"delta": 0.3}

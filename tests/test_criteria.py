@@ -168,15 +168,15 @@ def test_logits_gradient_matches_central_differences():
 def test_finite_n_optimum_is_a_floor_for_its_criterion(name):
     lam = np.geomspace(1e-3, 10.0, 30)
     n = 6
-    floor = gaussian.criterion(name, lam, optimise.kl_optimal_grid(lam, n, criterion=name), "euler")
+    floor = gaussian.criterion(name, lam, optimise.optimal_grid(lam, n, criterion=name), "euler")
     for strategy, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
-                             ("kl_optimal", {"eigenvalues": lam})]:
+                             ("optimal", {"eigenvalues": lam})]:
         assert floor <= gaussian.criterion(name, lam, strategies.grid(strategy, n, **params)) * (1 + 1e-12)
 
 
 def test_w2_prefers_another_grid_than_the_kl():
     lam = np.geomspace(1e-3, 10.0, 30)
-    by_w2, by_kl = (strategies.grid("kl_optimal", 6, eigenvalues=lam, criterion=c) for c in ("w2", "kl"))
+    by_w2, by_kl = (strategies.grid("optimal", 6, eigenvalues=lam, criterion=c) for c in ("w2", "kl"))
     assert gaussian.criterion("w2", lam, by_w2) < 0.9 * gaussian.criterion("w2", lam, by_kl)
     assert gaussian.criterion("kl", lam, by_kl) < 0.9 * gaussian.criterion("kl", lam, by_w2)
 

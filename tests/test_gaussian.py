@@ -85,7 +85,7 @@ def test_gamma_star_of_one_eigenvalue_is_its_root(lam, n):
 def test_tangent_is_the_finite_n_optimum_for_one_eigenvalue(n):
     lam = np.array([0.37])
     tangent = schedules.get("tangent", n, gamma=np.sqrt(0.37))
-    optimum = optimise.kl_optimal_grid(lam, n, start=schedules.get("logsnr", n))
+    optimum = optimise.optimal_grid(lam, n, start=schedules.get("logsnr", n))
     np.testing.assert_allclose(optimum, tangent, rtol=1e-4)
     assert gaussian.kl_divergence(lam, optimum) == pytest.approx(gaussian.kl_divergence(lam, tangent), rel=1e-8)
 
@@ -126,22 +126,22 @@ def test_variational_lowers_the_leading_term():
 
 
 @pytest.mark.parametrize("solver", list(solvers.SOLVERS))
-def test_kl_optimal_is_a_floor(solver):
+def test_the_optimum_is_a_floor(solver):
     lam = np.geomspace(1e-3, 10.0, 30)
     n = 5
-    floor = gaussian.kl_divergence(lam, optimise.kl_optimal_grid(lam, n, solver=solver), solver)
+    floor = gaussian.kl_divergence(lam, optimise.optimal_grid(lam, n, solver=solver), solver)
     for name, params in [("edm", {}), ("logsnr", {}), ("vp_time", {}), ("tangent", {}),
                          ("variational", {"eigenvalues": lam})]:
         assert floor <= gaussian.kl_divergence(lam, strategies.grid(name, n, **params), solver) * (1 + 1e-12)
 
 
-def test_kl_optimal_stops_where_the_kl_is_exact(monkeypatch):
+def test_the_optimum_stops_where_the_kl_is_exact(monkeypatch):
     """Four eigenvalues, DPM-Solver++(2M) with 18 free points: the KL can reach 0. The search stops at
     CRITERION_EXACT instead of chasing log KL towards -inf until L-BFGS-B's 15,000 evaluations run out."""
     lam = np.array([0.05, 0.37, 1.0, 4.0])
     exact, calls = gaussian.criterion_gradient, []
     monkeypatch.setattr(gaussian, "criterion_gradient", lambda *args, **kw: calls.append(args) or exact(*args, **kw))
-    grid = optimise.kl_optimal_grid(lam, 20, solver="dpmpp_2m")
+    grid = optimise.optimal_grid(lam, 20, solver="dpmpp_2m")
     assert gaussian.kl_divergence(lam, grid, "dpmpp_2m") <= optimise.CRITERION_EXACT
     assert len(calls) < 1000
 

@@ -148,7 +148,7 @@ def test_data_ranking_floor_and_sources(smoke_run):
         assert set(table["source"]) == {label}
         assert set(table["criterion"]) == {"kl", "kl_reverse", "kl_smoothed", "kl_sigma_min", "w2"}
         for _, block in table.groupby(["criterion", "solver", "nfe_budget"]):  # each criterion's own floor
-            floors = block["schedule"] == "kl_optimal"
+            floors = block["schedule"] == "optimal"
             assert (block[~floors]["value"] >= block[floors]["value"].min() * (1 - 1e-12)).all() and block["best"].any()
     picks = pd.read_csv(smoke_run / "figures/data/kl_picks.csv")
     assert len(picks) == len(picks.drop_duplicates(["dataset", "criterion", "solver", "nfe_budget"]))

@@ -13,7 +13,7 @@ STRATEGIES = {
     "logsnr": {"schedule": "logsnr"},
     "power_best": {"schedule": "vp_time", "search": {"rho": [0.5, 1.0, 2.0, 3.0]}},
     "tangent_opt": {"schedule": "tangent_opt"},
-    "kl_optimal": {"schedule": "kl_optimal"},
+    "kl_optimal": {"schedule": "optimal"},
 }
 
 
@@ -62,13 +62,13 @@ def test_bad_strategy_is_named():
 
 
 def test_mark_best_handles_ties():
-    t = pd.DataFrame({"strategy": ["a", "b", "c"], "schedule": ["edm", "logsnr", "kl_optimal"],
+    t = pd.DataFrame({"strategy": ["a", "b", "c"], "schedule": ["edm", "logsnr", "optimal"],
                       "criterion": "kl", "solver": "heun", "nfe_budget": 3, "value": [1.0, 1.0, 0.5]})
     assert list(ranking.mark_best(t)["best"]) == [True, True, False]
 
 
 def test_every_criterion_ranks_the_same_grids_by_its_own_value(table):
-    with_w2 = {**STRATEGIES, "w2_optimal": {"schedule": "kl_optimal", "params": {"criterion": "w2"}}}
+    with_w2 = {**STRATEGIES, "w2_optimal": {"schedule": "optimal", "params": {"criterion": "w2"}}}
     both = ranking.kl_table(LAM, with_w2, [3, 4, 6], ["euler", "heun"], criteria=("kl", "w2"))
     kl = both[(both["criterion"] == "kl") & (both["strategy"] != "w2_optimal")].reset_index(drop=True)
     pd.testing.assert_frame_equal(kl, table)  # kl unchanged by another criterion's optimum
@@ -82,7 +82,7 @@ def test_every_criterion_ranks_the_same_grids_by_its_own_value(table):
     for _, block in w2.groupby(["solver", "nfe_budget"]):
         floor = block[block["strategy"] == "w2_optimal"]["value"].item()
         assert (block["value"] >= floor * (1 - 1e-9)).all()  # the W2 optimum is the W2 floor
-        optimised = block["schedule"] == "kl_optimal"
+        optimised = block["schedule"] == "optimal"
         assert block[block["best"]]["value"].min() == block[~optimised]["value"].min()
     assert ranking.to_markdown(both, "c").count("**criterion: w2, solver:") == 2
 

@@ -8,7 +8,7 @@ from diffsched.method import gaussian, optimise, schedules, strategies
 
 LAM = np.geomspace(1e-3, 10.0, 12)
 CONTEXT = {"variational": {"eigenvalues": LAM}, "tangent_opt": {"eigenvalues": LAM},
-           "kl_optimal": {"eigenvalues": LAM, "criterion": "w2"}}
+           "optimal": {"eigenvalues": LAM, "criterion": "w2"}}
 
 
 @pytest.mark.parametrize("name", [k for k in strategies.NAMES if k not in strategies.SEARCH_GRIDS])
@@ -22,8 +22,8 @@ def test_every_strategy_grid_keeps_the_convention(name, n):
 
 def test_each_kind_is_computed_where_it_lives():
     np.testing.assert_array_equal(strategies.grid("edm", 6, rho=3.0), schedules.get("edm", 6, rho=3.0))
-    np.testing.assert_array_equal(strategies.grid("kl_optimal", 6, **CONTEXT["kl_optimal"]),
-                                  optimise.kl_optimal_grid(LAM, 6, criterion="w2"))
+    np.testing.assert_array_equal(strategies.grid("optimal", 6, **CONTEXT["optimal"]),
+                                  optimise.optimal_grid(LAM, 6, criterion="w2"))
     tau = np.linspace(0.0, 1.0, 7)
     np.testing.assert_array_equal(strategies.function("variational", 0.002, 80.0, eigenvalues=LAM)(tau),
                                   optimise.variational_schedule(LAM)(tau))
@@ -59,7 +59,7 @@ def test_a_search_entry_without_a_spectrum_is_refused():
 
 @pytest.mark.parametrize("entry,message", [
     ({"schedule": "edm", "params": {"rh": 3}}, "strategy 'mine': "),
-    ({"schedule": "kl_optimal", "params": {"rho": 7}}, "takes no parameter"),
+    ({"schedule": "optimal", "params": {"rho": 7}}, "takes no parameter"),
     ({"schedule": "karras"}, "unknown schedule 'karras'"),
 ])
 def test_a_bad_entry_is_refused_with_its_label(entry, message):

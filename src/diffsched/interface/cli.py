@@ -282,7 +282,7 @@ def _grid_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma-min", type=float, default=SIGMA_MIN)
     p.add_argument("--sigma-max", type=float, default=SIGMA_MAX)
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and kl_optimal")
+                   help="schedule parameter, e.g. rho=7, or criterion=w2 for tangent_opt and optimal")
 
 
 def _image_arguments(p: argparse.ArgumentParser, what) -> None:
@@ -328,7 +328,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     grid = sub.add_parser("grid", help="print a sigma grid as JSON")
     _grid_arguments(grid)
-    grid.add_argument("--eigenvalues", help="spectrum (.npy) for tangent_opt, variational, kl_optimal")
+    grid.add_argument("--eigenvalues", help="spectrum (.npy) for tangent_opt, variational, optimal")
     grid.set_defaults(run=cmd_grid)
     crit = sub.add_parser("criterion", aliases=["kl"], help="exact Gaussian criteria of a grid for a spectrum, as JSON")
     _grid_arguments(crit)

@@ -1,5 +1,5 @@
 """Recommend a sigma grid for a data set and an NFE budget by an exact Gaussian criterion (arXiv 2601.13602): W2
-by default (the criterion the default run's CIFAR-10 sweep found to rank grids as FID does; CAVEAT), any of
+by default (the criterion whose ranking agreed best with FID in this project's sweep; :data:`CAVEAT`), any of
 :data:`diffsched.method.gaussian.CRITERIA` on request.
 
 The data set's covariance spectrum is prepared and cached on first use, in the same files the workflow
@@ -59,13 +59,10 @@ def data_eigenvalues(dataset: str, resolution: int = 32, cache="results", source
     return spec.eigenvalues, spec.meta["label"]
 
 
-CAVEAT = ("The default criterion, w2, is the one this project's default run found to rank grids as FID does: on "
-          "CIFAR-10 with exact-score oracles (figures/sweep/bootstrap, 90% paired-bootstrap intervals), Spearman(W2, "
-          "FID) was +0.98 [0.92, 0.99], +0.92 [0.88, 0.93], +0.88 [0.86, 0.95] at Euler NFE 4, 6, 10 with the "
-          "empirical oracle and +0.49 [0.18, 0.49], +0.53 [0.38, 0.54], +0.85 [0.37, 0.87] with the Gaussian oracle, "
-          "while every KL was near 0 or negative. Its optimum beat edm, logsnr and vp_quadratic in FID at NFE 4 and 6 "
-          "with the empirical oracle, but lost to all three with the Gaussian oracle (by 8-64 FID): no criterion's "
-          "grid beat the best hand-made grid everywhere. best_named is the best closed-form grid under the criterion.")
+CAVEAT = ("An exact criterion ranks grids for the Gaussian model of the data, not for a trained network. Which "
+          "criterion agrees with FID, and whether its grid beats hand-made ones, is measured by this project's "
+          "low-NFE sweep: see docs/studies.md (Results of the default run) and figures/claims.md. best_named is the "
+          "best closed-form grid under the criterion.")
 
 
 def recommend(eigenvalues, nfe: int, solver: str = "euler", sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,

@@ -159,7 +159,7 @@ def _candidate_starts(lam, n, sigma_min, sigma_max, solver, init, criterion, par
     return closed + [tangent_opt_grid(lam, n, sigma_min, sigma_max, solver, init, criterion, **params), variational]
 
 
-def kl_optimal_grid(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
+def optimal_grid(eigenvalues, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
                     solver: str = "euler", init: str = "exact", start=None, criterion: str = "kl",
                     **params) -> np.ndarray:
     """Finite-n optimum: minimise the exact criterion (``kl`` by default) over the n - 2 free interior points.

@@ -59,7 +59,8 @@ def _vp_time(tau, sigma_min, sigma_max, rho: float = 1.0, beta_d: float = VP_BET
 def _tangent(tau, sigma_min, sigma_max, gamma: float = 1.0):
     """Tangent law (arXiv 2601.13602): sigma = gamma tan of an angle moving linearly in tau.
 
-    gamma = 1 is the cosine schedule / kl_optimal; gamma = sqrt(lambda) is KL-optimal for one eigenvalue.
+    gamma = 1 is the cosine schedule (the scheduler some libraries call "kl_optimal"); gamma = sqrt(lambda) is
+    KL-optimal for one eigenvalue.
     """
     a, b = np.arctan(sigma_max / gamma), np.arctan(sigma_min / gamma)
     return gamma * np.tan((1.0 - tau) * a + tau * b)

@@ -150,7 +150,7 @@ def dmn_grid(denoiser, x_batch, n: int, sigma_min: float = SIGMA_MIN, sigma_max:
     This is the objective of Xue et al. 2024 ("Accelerating Diffusion Sampling with Optimized Time Steps",
     CVPR; DM-NonUniform), the distance between the ODE solution and the solver's approximation, evaluated with
     the denoiser on a small batch (as Tong et al. 2024, LD3, do) instead of their surrogate without model calls.
-    Log-sigma decrements are a softmax (as :func:`optimise.kl_optimal_grid`), started from EDM; L-BFGS-B on the
+    Log-sigma decrements are a softmax (as :func:`optimise.optimal_grid`), started from EDM; L-BFGS-B on the
     log error with central differences of relative step 1e-3, coarse enough for float32 networks. Never worse
     than the EDM start.
     """

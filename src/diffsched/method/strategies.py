@@ -3,10 +3,10 @@
 
 Three kinds. Closed forms (:mod:`diffsched.method.schedules`: edm, logsnr, vp_time, tangent) are pure functions of
 their parameters. Spectral strategies need the data spectrum ``eigenvalues=``: the variational schedule (a
-continuous schedule) and the n-dependent grids tangent_opt (gamma*) and kl_optimal (the finite-n optimum),
-which also take the solver, start and criterion they minimise (:mod:`diffsched.method.optimise`). Search baselines
-(gits, dmn; :mod:`diffsched.method.search`) run a denoiser: ``denoiser=`` and ``samples=`` (start states at
-sigma_max), cached with ``denoiser_id=`` (and ``cache=`` a JSON path).
+continuous schedule) and the n-dependent grids tangent_opt (gamma*) and optimal (the finite-n optimum under
+``criterion=``), which also take the solver, start and criterion they minimise (:mod:`diffsched.method.optimise`).
+Search baselines (gits, dmn; :mod:`diffsched.method.search`) run a denoiser: ``denoiser=`` and ``samples=`` (start
+states at sigma_max), cached with ``denoiser_id=`` (and ``cache=`` a JSON path).
 
 A config entry is ``{"schedule": name, "params": {...}, "search": {param: [values]}}``. Its caller hands over one
 :class:`Context`; each kind takes from it only the fields it declares (:func:`needs`), under the entry's own
@@ -28,7 +28,7 @@ from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 # What the n-dependent spectral grids take besides the spectrum: solver, start, criterion and its parameters.
 OPTIMISED_INPUTS = ("solver", "init", "criterion",
                     *sorted({k for c in gaussian.CRITERIA.values() for k in c.params}))
-SPECTRAL_GRIDS = ("tangent_opt", "kl_optimal")
+SPECTRAL_GRIDS = ("tangent_opt", "optimal")
 SEARCH_GRIDS = tuple(search.METHODS)
 SEARCH_INPUTS = ("denoiser", "samples", "denoiser_id", "cache")
 CONTINUOUS = schedules.NAMES + ("variational",)
@@ -47,7 +47,7 @@ DEFAULTS = {
     "cosine": {"schedule": "tangent", "params": {"gamma": 1.0}},
     "tangent_opt": {"schedule": "tangent_opt"},
     "variational": {"schedule": "variational"},
-    "kl_optimal": {"schedule": "kl_optimal"},
+    "kl_optimal": {"schedule": "optimal"},
 }
 
 
@@ -92,7 +92,7 @@ def _allowed(name: str) -> set[str]:
     if name == "variational":
         return {"eigenvalues"}
     if name in SPECTRAL_GRIDS:
-        return {"eigenvalues", *OPTIMISED_INPUTS} | ({"start"} if name == "kl_optimal" else set())
+        return {"eigenvalues", *OPTIMISED_INPUTS} | ({"start"} if name == "optimal" else set())
     return {*_search_parameters(name), *SEARCH_INPUTS}
 
 
@@ -103,7 +103,7 @@ def describe(name: str) -> str:
     if name == "variational":
         return "variational(eigenvalues)"
     if name in SPECTRAL_GRIDS:
-        start = ", start=None" if name == "kl_optimal" else ""
+        start = ", start=None" if name == "optimal" else ""
         return f"{name}(eigenvalues, solver='euler', init='exact', criterion='kl', **criterion_params{start})"
     parts = [f"{k}={p.default!r}" for k, p in _search_parameters(name).items()]
     return f"{name}(denoiser, samples, denoiser_id=None, cache=None, {', '.join(parts)})"
@@ -143,8 +143,8 @@ def grid(name: str, n: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIG
     if name in SEARCH_GRIDS:
         inputs = {k: params.pop(k) for k in ("denoiser", "samples")}
         return search.cached_grid(name, inputs["denoiser"], inputs["samples"], n, sigma_min, sigma_max, **params)
-    if name == "kl_optimal":
-        return optimise.kl_optimal_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
+    if name == "optimal":
+        return optimise.optimal_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
     if name == "tangent_opt":
         return optimise.tangent_opt_grid(n=n, sigma_min=sigma_min, sigma_max=sigma_max, **params)
     return schedules.sample(function(name, sigma_min, sigma_max, **params), n, sigma_min, sigma_max)

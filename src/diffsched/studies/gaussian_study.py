@@ -159,7 +159,7 @@ def one_eigenvalue(eigenvalues, steps, sigma_min, sigma_max, solver: str = "eule
     rows = []
     for lam, n in itertools.product(gaussian.check_eigenvalues(eigenvalues), steps):
         tangent = schedules.get("tangent", int(n), sigma_min, sigma_max, gamma=np.sqrt(lam))
-        optimum = optimise.kl_optimal_grid([lam], int(n), sigma_min, sigma_max, solver, init,
+        optimum = optimise.optimal_grid([lam], int(n), sigma_min, sigma_max, solver, init,
                                            start=schedules.get("logsnr", int(n), sigma_min, sigma_max))
         kl_tangent, kl_optimum = (gaussian.kl_divergence([lam], g, solver, init) for g in (tangent, optimum))
         positive = tangent > 0

@@ -17,7 +17,7 @@ from diffsched.method import gaussian, solvers
 from diffsched.method import strategies as registry
 from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 
-FLOOR = "kl_optimal"
+FLOOR = "optimal"
 
 
 def strategy_grids(eigenvalues, strategies: dict[str, dict], n: int, sigma_min: float = SIGMA_MIN,
@@ -47,7 +47,7 @@ def kl_table(eigenvalues, strategies: dict[str, dict], nfes, solver_names, sigma
 
     The grids are built once, as the strategies define them (a spectral grid optimises the criterion its
     parameters name, else the KL; each criterion's own optimum is a strategy of its own, e.g. ``{"schedule":
-    "kl_optimal", "params": {"criterion": "w2"}}``), so every criterion ranks the same grids, as in the sweep. One
+    "optimal", "params": {"criterion": "w2"}}``), so every criterion ranks the same grids, as in the sweep. One
     long table (a ``criterion`` column) rather than one per criterion: every row has the same columns, so a figure
     facets, and a pick groups, by criterion. A budget buys the most steps that fit (heun: 2n - 1 <= NFE); ``nfe``
     is what the grid really costs.
