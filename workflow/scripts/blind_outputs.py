@@ -37,6 +37,8 @@ def main(sm) -> None:
     table = ordered([*sm.input.tables, *sm.input.scores], b)  # per pair: W2 and KL rows, then FID and KID
     gaps = ordered(sm.input.gaps, b)
     samplers = ", ".join(f"{k} ({v['solver']}, {v['steps']} steps)" for k, v in b["samplers"].items())
+    grid = b["strategy"]
+    grid_params = ", ".join(f"{k} {v}" for k, v in grid.get("params", {}).items()) or "no parameters"
     facts = dict(source="; ".join(dict.fromkeys(table["source"].str.split(",").str[0])),
                  resolutions=", ".join(f"{r}x{r}" for r in b["resolutions"]),
                  n=f"{b['samples']} shared start states ({b['init']}), {b['replicates']} paired bootstrap resamples",
@@ -45,7 +47,8 @@ def main(sm) -> None:
                          "of the Gaussian model; empirical pair: training images, which its conditioned oracle "
                          "memorises)") if b["scored_resolutions"] else "none",
                  empirical_pair=f"{b['empirical_images']} evenly spaced training images, pooled like the spectrum",
-                 samplers=f"{samplers}; EDM grid rho {b['rho']} over [{b['sigma_min']}, {b['sigma_max']}]",
+                 samplers=f"{samplers}; {grid['schedule']} grid ({grid_params}) over [{b['sigma_min']}, "
+                          f"{b['sigma_max']}]",
                  seed=sm.params.seed)
     what = ("Conditioned vs noise-blind Bayes-optimal denoiser of each data set's Gaussian model and of its "
             "empirical distribution (Sun et al. 2025; arXiv 2606.20416), same sampler, starts and noise: W2^2 per "
