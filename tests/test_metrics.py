@@ -7,6 +7,7 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch_fidelity
@@ -239,3 +240,10 @@ def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
     pages = 64 * 2**20 * 4 // 4096
     assert steady_faults("default") > pages // 2  # glibc's default: a fresh mmap, every page faulted in again
     assert steady_faults("keep") < pages // 100  # kept on the heap: the same pages reused
+
+
+def test_inception_inputs_name_each_data_set_once():
+    table = pd.DataFrame({"dataset": ["cifar10", "cifar10", "fashion_mnist", "fashion_mnist"],
+                          "inception_input": ["RGB", "RGB", None, scores.INCEPTION_INPUT[1]]})
+    assert scores.inception_inputs(table) == "cifar10: RGB; fashion_mnist: grey replicated to 3 channels"
+    assert scores.inception_inputs(table.iloc[2:3]) == "none scored"

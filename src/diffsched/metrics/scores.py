@@ -210,6 +210,13 @@ def frechet_distance(features: torch.Tensor, reference: dict) -> float:
                  - 2 * np.sqrt(np.clip(eigenvalues, 0, None)).sum())
 
 
+def inception_inputs(table) -> str:
+    """How each data set's images met Inception, for a caption: '<dataset>: RGB; ...' from a scores table's
+    ``dataset`` and ``inception_input`` columns (rows without a score left out)."""
+    pairs = table[["dataset", "inception_input"]].dropna().drop_duplicates()
+    return "; ".join(f"{d}: {v}" for d, v in pairs.itertuples(index=False)) or "none scored"
+
+
 def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict,
                                                                                      Features]:
     """:func:`scores_and_features` against one reference set (its features cached under ``name``, the data set
