@@ -3,10 +3,12 @@
 import math
 
 import numpy as np
+import torch
 import pytest
 
 from diffsched.studies import blind_study, sweep
 from diffsched.data import spectrum
+from diffsched.models import denoisers
 from diffsched.models.precond import EDM
 
 
@@ -68,8 +70,9 @@ def test_pooled_points_average_each_block_in_float():
     np.testing.assert_allclose(rows, expected[None], atol=1e-15)
 
 
-def test_pooled_spectrum_is_the_spectrum_of_pooled_images():
-    images = np.random.default_rng(3).integers(0, 256, (400, 4, 4, 3), dtype=np.uint8)
+@pytest.mark.parametrize("channels", [3, 1])
+def test_pooled_spectrum_is_the_spectrum_of_pooled_images(channels):
+    images = np.random.default_rng(3).integers(0, 256, (400, 4, 4, channels), dtype=np.uint8)
     spec = spectrum.compute(images)
     low = blind_study.pooled(spec, 2)
     rows = blind_study.pooled_points(images, 2)
@@ -79,6 +82,22 @@ def test_pooled_spectrum_is_the_spectrum_of_pooled_images():
     assert blind_study.pooled(spec, 1) is spec
     with pytest.raises(ValueError, match="cannot pool"):
         blind_study.pooled(spec, 3)
+
+
+def test_grey_gaussian_samples_have_the_data_mean_and_variances():
+    rng = np.random.default_rng(5)
+    images = (rng.uniform(70, 180, (3000, 1, 1, 1)) + rng.uniform(-15, 15, (3000, 4, 4, 1))).round().astype(np.uint8)
+    spec = spectrum.compute(images)
+    oracle = denoisers.GaussianDenoiser.from_spectrum(spec)
+    grid = [80.0 * (0.002 / 80.0) ** (i / 39) for i in range(40)] + [0.0]
+    start = 80.0 * torch.randn(4000, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    samples = sweep.sample(oracle, start, grid, "heun", 4)
+    assert samples.shape == (4000, 4, 4, 1) and samples.dtype == np.uint8
+    x = samples.reshape(4000, 16).astype(np.float64)
+    data = images.reshape(3000, 16).astype(np.float64)
+    # Monte Carlo: standard error of a mean sqrt(33^2 / 4000) = 0.5 grey levels; of a variance ~2.5%
+    np.testing.assert_allclose(x.mean(axis=0), data.mean(axis=0), atol=2.0)
+    np.testing.assert_allclose(x.var(axis=0), data.var(axis=0), rtol=0.1)
 
 
 def two_images():

@@ -1,7 +1,9 @@
+import gzip
 import hashlib
 import io
 import pickle
 import shutil
+import struct
 import tarfile
 import zipfile
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 import torchvision.transforms.functional as TF
 from PIL import Image
+from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from diffsched.data import datasets
 from diffsched.infra import store
@@ -212,3 +215,117 @@ def test_failed_download_suggests_the_offline_copy(tmp_path):
         datasets.download("http://127.0.0.1:9/cifar-10-python.tar.gz", tmp_path / "c.tar.gz", "md5", "0" * 32,
                           timeout=5)
     assert list(tmp_path.iterdir()) == []
+
+
+FASHION = OFFLINE / "fashion-mnist"
+FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz")
+needs_fashion = pytest.mark.skipif(not (FASHION / FASHION_FILES[0]).is_file(), reason=f"Fashion-MNIST not in {FASHION}")
+
+
+def idx_bytes(magic, shape, values):
+    """An IDX file by the format's definition: big-endian int32 magic and dimensions, then the uint8 values."""
+    return struct.pack(f">{1 + len(shape)}i", magic, *shape) + bytes(values)
+
+
+def link_fashion(folder, replace=None):
+    """``folder`` with links to the offline Fashion-MNIST files, one of them replaced by ``replace`` = (name, bytes)."""
+    folder.mkdir(parents=True)
+    for name in FASHION_FILES:
+        (folder / name).symlink_to(FASHION / name)
+    if replace is not None:
+        (folder / replace[0]).unlink()
+        (folder / replace[0]).write_bytes(replace[1])
+    return folder
+
+
+@needs_fashion
+def test_fashion_mnist_headers_counts_and_published_statistics(tmp_path):
+    for prefix, count in (("train", 60000), ("t10k", 10000)):
+        with gzip.open(FASHION / f"{prefix}-images-idx3-ubyte.gz") as f:
+            assert struct.unpack(">4i", f.read(16)) == (2051, count, 28, 28)
+        with gzip.open(FASHION / f"{prefix}-labels-idx1-ubyte.gz") as f:
+            assert struct.unpack(">2i", f.read(8)) == (2049, count)
+    paths = datasets.prepare(datasets.resolve("fashion_mnist", "offline"), tmp_path, resolution=28)
+    train, train_labels, meta = datasets.load(paths["train"])
+    test, test_labels, _ = datasets.load(paths["test"])
+    assert train.shape == (60000, 28, 28, 1) and test.shape == (10000, 28, 28, 1) and train.dtype == np.uint8
+    assert meta["channels"] == 1 and meta["label"] == "Fashion-MNIST (lossless, Debian gzip repack)"
+    assert meta["classes"][0] == "T-shirt/top" and meta["classes"][9] == "Ankle boot"
+    # Xiao et al. (2017): mean 0.2860 and std 0.3530 of the training pixels on [0, 1]; 6,000 / 1,000 per class
+    x = train.astype(np.float64) / 255
+    assert abs(x.mean() - 0.2860) < 5e-5 and abs(x.std() - 0.3530) < 5e-5
+    assert np.bincount(train_labels).tolist() == [6000] * 10 and np.bincount(test_labels).tolist() == [1000] * 10
+    # the same pixels and labels as torchvision's own IDX reader, in the same order
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(gzip.decompress((FASHION / f"{name}.gz").read_bytes()))
+    np.testing.assert_array_equal(test[..., 0], read_image_file(str(raw / "t10k-images-idx3-ubyte")).numpy())
+    np.testing.assert_array_equal(test_labels, read_label_file(str(raw / "t10k-labels-idx1-ubyte")).numpy())
+
+
+def test_idx_reader_refuses_wrong_magic_and_truncated_files(tmp_path):
+    values = list(range(2 * 3 * 4))
+    good = tmp_path / "good-idx3-ubyte.gz"
+    good.write_bytes(gzip.compress(idx_bytes(2051, (2, 3, 4), values)))
+    np.testing.assert_array_equal(datasets.read_idx(good, 2051), np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
+    plain = tmp_path / "labels-idx1-ubyte"  # not compressed: read as it is
+    plain.write_bytes(idx_bytes(2049, (3,), [7, 8, 9]))
+    assert datasets.read_idx(plain, 2049).tolist() == [7, 8, 9]
+    images = tmp_path / "images-idx3-ubyte"
+    images.write_bytes(idx_bytes(2049, (3, 1, 1), [7, 8, 9]))  # a label magic on an image file
+    with pytest.raises(ValueError, match=f"{images}.*magic number 2049, expected 2051"):
+        datasets.read_idx(images, 2051)
+    short = tmp_path / "short-idx3-ubyte.gz"
+    short.write_bytes(gzip.compress(idx_bytes(2051, (2, 3, 4), values[:-1])))
+    with pytest.raises(ValueError, match=f"{short}.*truncated.*2 x 3 x 4 = 24 bytes.*holds 23"):
+        datasets.read_idx(short, 2051)
+    cut = tmp_path / "cut-idx3-ubyte.gz"
+    cut.write_bytes(good.read_bytes()[:20])  # a gzip stream cut short
+    with pytest.raises(ValueError, match=f"cannot read '{cut}'"):
+        datasets.read_idx(cut, 2051)
+
+
+@needs_fashion
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_damaged_fashion_mnist_file_is_named_and_nothing_is_written(tmp_path, damage):
+    name = "t10k-labels-idx1-ubyte.gz"
+    blob = (FASHION / name).read_bytes()
+    bad = blob[: len(blob) // 2] if damage == "truncated" else blob[:-9] + bytes([blob[-9] ^ 1]) + blob[-8:]
+    root = tmp_path / "root"
+    link_fashion(root / "fashion-mnist", (name, bad))
+    source = datasets.resolve("fashion_mnist", "offline", root=root)
+    out = tmp_path / "out"
+    with pytest.raises(ValueError) as err:
+        datasets.prepare(source, out, resolution=28)
+    expected = dict(source.members)[name]
+    assert str(root / "fashion-mnist" / name) in str(err.value) and expected in str(err.value)
+    assert hashlib.sha256(bad).hexdigest() in str(err.value)
+    assert not out.exists()
+
+
+@needs_fashion
+def test_fashion_mnist_sources_in_order(tmp_path, monkeypatch):
+    debian = link_fashion(tmp_path / "debian")
+    monkeypatch.setattr(datasets, "FASHION_MNIST_DEBIAN", debian)
+    root = tmp_path / "root"
+    shared = link_fashion(root / "fashion-mnist")
+    given = tmp_path / "given"
+    given.mkdir()
+    assert datasets.resolve("fashion_mnist", "auto", root=root, path=given).path == given
+    assert datasets.resolve("fashion_mnist", "auto", root=root, path=given).algorithm == "md5"
+    assert datasets.resolve("fashion_mnist", "auto", root=root).path == shared
+    assert datasets.resolve("fashion_mnist", "auto", root=tmp_path / "empty").path == debian
+    assert datasets.resolve("fashion_mnist", "offline", root=tmp_path / "empty").kind == "offline"
+    monkeypatch.setattr(datasets, "FASHION_MNIST_DEBIAN", tmp_path / "none")
+    with pytest.raises(ValueError, match="no offline fashion_mnist files"):
+        datasets.resolve("fashion_mnist", "offline", root=tmp_path / "empty")
+    with pytest.raises(ValueError, match="no fashion_mnist folder and no download folder"):
+        datasets.resolve("fashion_mnist", "auto", root=tmp_path / "empty")
+    # the Debian repack given as the official release: refused by the upstream md5, the file named
+    official = datasets.resolve("fashion_mnist", "official", path=shared)
+    with pytest.raises(ValueError, match=f"{shared / FASHION_FILES[0]}.*md5 expected 8d4fb7e6c68d591d4c3dfef9ec88bf0d"):
+        datasets.read(official, resolution=28)
+    with pytest.raises(ValueError, match="native 28x28"):
+        datasets.read(datasets.resolve("fashion_mnist", "offline", root=root), resolution=32)

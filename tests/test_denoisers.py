@@ -221,16 +221,27 @@ def test_empirical_memory_stays_within_one_chunk():
     assert peak < 8 * 2**20, f"peak extra allocation {peak / 2**20:.1f} MiB"
 
 
-def test_image_helpers_round_trip_in_hwc_order():
+@pytest.mark.parametrize("channels", [3, 1])
+def test_image_helpers_round_trip_in_hwc_order(channels):
     rng = np.random.default_rng(12)
-    images = rng.integers(0, 256, (3, 4, 4, 3), dtype=np.uint8)
+    images = rng.integers(0, 256, (3, 4, 4, channels), dtype=np.uint8)
     rows = torch.from_numpy(spectrum.scale(images))
     nchw = denoisers.to_images(rows, 4)
-    assert nchw.shape == (3, 3, 4, 4)
+    assert nchw.shape == (3, channels, 4, 4)
     torch.testing.assert_close(denoisers.to_uint8(nchw), torch.from_numpy(images).permute(0, 3, 1, 2))
     torch.testing.assert_close(denoisers.from_images(nchw), rows, rtol=0, atol=0)
+    assert denoisers.image_shape(rows.shape[1]) == (4, channels)
     with pytest.raises(ValueError, match="resolution 5"):
         denoisers.to_images(rows, 5)
+
+
+def test_image_shape_of_rgb_and_grey_rows():
+    assert denoisers.image_shape(3 * 32 * 32) == (32, 3) and denoisers.image_shape(28 * 28) == (28, 1)
+    assert denoisers.image_shape(3) == (1, 3) and denoisers.image_shape(1) == (1, 1)
+    with pytest.raises(ValueError, match="not a square RGB or grey image"):
+        denoisers.image_shape(2 * 8 * 8)
+    with pytest.raises(ValueError, match=r"\(B, 1, H, W\)"):
+        denoisers.from_images(torch.zeros(2, 2, 4, 4))
 
 
 def test_bad_inputs_name_the_problem():

@@ -1,10 +1,13 @@
+import gzip
 import io
+import struct
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch_fidelity
@@ -16,6 +19,7 @@ from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorIncepti
 from diffsched.metrics import fast_inception, scores
 
 CIFAR = Path("/work/shared/data/cifar10-jpeg.tar.gz")
+FASHION = Path("/work/shared/data/fashion-mnist")
 PER_CLASS = 30  # 300 test images, 30 of each class
 
 
@@ -149,6 +153,25 @@ def test_all_metrics_are_torch_fidelitys_calculate_metrics(converted, halves):
     assert {k: ours[k] for k in theirs} == pytest.approx(theirs, rel=1e-6)
 
 
+def test_grey_images_score_as_their_three_channel_replicas(converted):
+    path = FASHION / "t10k-images-idx3-ubyte.gz"
+    if not path.is_file():
+        pytest.skip(f"{path} is not on this machine")
+    with gzip.open(path) as f:
+        assert struct.unpack(">4i", f.read(16)) == (2051, 10000, 28, 28)
+        grey = np.frombuffer(f.read(80 * 28 * 28), dtype=np.uint8).reshape(80, 28, 28, 1).copy()
+    samples, reference = grey[0::2], grey[1::2]
+    ours = scores.compute_metrics(samples, reference, weights_path=converted, cuda=False)
+    rgb = {name: np.repeat(x, 3, axis=-1) for name, x in (("samples", samples), ("reference", reference))}
+    theirs = torch_fidelity_metrics(rgb["samples"], rgb["reference"], converted)
+    assert {k: ours[k] for k in theirs} == pytest.approx(theirs, rel=1e-6)
+    assert ours["inception_input"] == "grey replicated to 3 channels"
+    assert scores.compute_metrics(rgb["samples"], rgb["reference"], ("fid",), weights_path=converted,
+                                  cuda=False)["inception_input"] == "RGB"
+    with pytest.raises(ValueError, match="reference of 3 channel"):
+        scores.compute_metrics(samples, rgb["reference"], ("fid",), weights_path=converted)
+
+
 def test_sets_scored_in_one_pass_score_as_each_alone(converted, halves):
     a, b = halves
     sets = {"first": a[:70], "rest": a[70:]}  # 150 images: the second set straddles the extractor's chunks
@@ -177,7 +200,7 @@ def test_inception_score_is_refused(converted, halves):
 
 
 @pytest.mark.parametrize("bad", [np.zeros((4, 32, 32, 3), np.float32), np.zeros((4, 3, 32, 32), np.uint8),
-                                 torch.zeros(4, 32, 32, 3, dtype=torch.uint8)])
+                                 torch.zeros(4, 32, 32, 3, dtype=torch.uint8), np.zeros((4, 32, 32, 2), np.uint8)])
 def test_image_layout_is_checked(bad):
     with pytest.raises(ValueError, match="uint8"):
         scores.as_uint8_nchw(bad)
@@ -217,3 +240,10 @@ def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
     pages = 64 * 2**20 * 4 // 4096
     assert steady_faults("default") > pages // 2  # glibc's default: a fresh mmap, every page faulted in again
     assert steady_faults("keep") < pages // 100  # kept on the heap: the same pages reused
+
+
+def test_inception_inputs_name_each_data_set_once():
+    table = pd.DataFrame({"dataset": ["cifar10", "cifar10", "fashion_mnist", "fashion_mnist"],
+                          "inception_input": ["RGB", "RGB", None, scores.INCEPTION_INPUT[1]]})
+    assert scores.inception_inputs(table) == "cifar10: RGB; fashion_mnist: grey replicated to 3 channels"
+    assert scores.inception_inputs(table.iloc[2:3]) == "none scored"

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -253,6 +254,22 @@ def test_provenance_walks_a_figure_back_to_the_archive_checksum(smoke_run):
     missing = subprocess.run([sys.executable, "-m", "diffsched", "provenance", "nothing.pdf"], cwd=REPO,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no provenance record" in missing.stderr
+
+
+def test_fashion_mnist_entry_prepares_grey_data_and_its_spectrum(tmp_path):
+    overlay = tmp_path / "fashion.yaml"
+    overlay.write_text("data:\n  datasets:\n    fashion_mnist: {dataset: fashion_mnist, resolution: 28, path: null}\n")
+    target = tmp_path / "results/spectrum/fashion_mnist.npz"
+    snakemake(tmp_path, str(target), overlays=[overlay])
+    with np.load(tmp_path / "results/data/fashion_mnist/test.npz") as f:
+        assert f["images"].shape == (500, 28, 28, 1)  # the smoke limit, one channel
+    with np.load(target) as f:
+        assert f["eigenvalues"].shape == (784,)
+    run = subprocess.run([sys.executable, "-m", "diffsched", "provenance", str(target), "--results",
+                          str(tmp_path / "results")], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    checksum = "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"  # ../shared/data/SHA256SUMS
+    assert f"t10k-images-idx3-ubyte.gz  sha256:{checksum}" in run.stdout and "rule data_fashion_mnist" in run.stdout
 
 
 def test_killed_training_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_run(tmp_path):

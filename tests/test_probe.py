@@ -68,6 +68,20 @@ def test_held_out_evaluation_norm_meets_the_prediction_and_the_probe_beats_a_con
     assert np.sqrt(np.mean(learned**2)) < 0.25 * constant  # 0.56 vs 3.42 at this seed
 
 
+def test_grey_images_train_and_evaluate_a_one_channel_probe(images, one_thread):
+    grey = np.ascontiguousarray(images[..., :1])  # 8 x 8 x 1: d = 64
+    train, test = probe.hold_out(grey, 200)
+    fitted = probe.train_probe(train, SIGMA_MIN, SIGMA_MAX, steps=300, batch=32, generator=generator())
+    assert fitted.convs[0].in_channels == 1
+    sigmas = probe.sigma_grid(SIGMA_MIN, SIGMA_MAX, 9)
+    table = probe.evaluate(fitted, test, probe.second_moment(train), sigmas, SIGMA_MIN, generator(1))
+    assert (table["dimension"] == 64).all()
+    top = table[(table["sigma"] == sigmas[-1]) & (table["estimator"] == "norm")].iloc[0]
+    assert top["rms_log_error"] == pytest.approx(1 / math.sqrt(2 * 64), rel=0.2)
+    learned = table[table["estimator"] == "learned"]["rms_log_error"].to_numpy()
+    assert np.sqrt(np.mean(learned**2)) < 0.25 * np.log(sigmas).std()
+
+
 def test_same_seed_same_numbers(images, one_thread):
     def run(seed):
         train, test = probe.hold_out(images, 50)

@@ -1,7 +1,9 @@
 """The recommend entry point: strategy choice, the cached data route, and agreement with config.yaml."""
 
+import gzip
 import inspect
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -47,9 +49,43 @@ def test_cli_prepares_and_caches_a_data_set(tmp_path):
     assert "preparing" not in again.stderr and json.loads(again.stdout)["kl"] == result["kl"]
 
 
+FASHION_TRAIN = Path("/work/shared/data/fashion-mnist/train-images-idx3-ubyte.gz")
+
+
+@pytest.mark.skipif(not FASHION_TRAIN.is_file(), reason=f"{FASHION_TRAIN} is not on this machine")
+def test_cli_spectrum_and_recommend_for_fashion_mnist(tmp_path):
+    run = [sys.executable, "-m", "diffsched"]
+    cache, out = ["--cache", str(tmp_path)], tmp_path / "fashion.npz"
+    spec = subprocess.run(run + ["spectrum", "--dataset", "fashion_mnist", "--out", str(out)] + cache,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert spec.returncode == 0, spec.stderr
+    summary = json.loads(spec.stdout)
+    assert summary["channels"] == 1 and summary["dimension"] == 784 and summary["n_samples"] == 60000
+    # the covariance of the raw IDX pixels, read here by the format's definition, scaled as x / 127.5 - 1
+    with gzip.open(FASHION_TRAIN) as f:
+        assert struct.unpack(">4i", f.read(16)) == (2051, 60000, 28, 28)
+        x = np.frombuffer(f.read(), dtype=np.uint8).reshape(60000, 784) / 127.5 - 1
+    centred = x - x.mean(axis=0)
+    expected = np.linalg.eigvalsh(centred.T @ centred / 59999)[::-1]
+    lam = np.load(out)["eigenvalues"]
+    np.testing.assert_allclose(lam[:700], expected[:700], rtol=1e-9)
+    assert summary["trace"] == pytest.approx(np.maximum(expected, summary["floor"]).sum(), rel=1e-12)
+
+    rec = subprocess.run(run + ["recommend", "--dataset", "fashion_mnist", "--nfe", "6"] + cache,
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert rec.returncode == 0, rec.stderr
+    result = json.loads(rec.stdout)
+    assert result["source"] == "Fashion-MNIST (lossless, Debian gzip repack)" and result["dimension"] == 784
+    assert result["spectrum"] == str(tmp_path / "spectrum" / "fashion_mnist.npz")
+    assert result["value"] == pytest.approx(gaussian.criterion("w2", expected.clip(summary["floor"]),
+                                                               result["sigmas"]), rel=1e-6)
+
+
 def test_bad_dataset_resolution():
     with pytest.raises(ValueError, match="CIFAR-10 is 32x32"):
         recommend.dataset_id("cifar10", 64)
+    with pytest.raises(ValueError, match="Fashion-MNIST is 28x28"):
+        recommend.dataset_id("fashion_mnist", 32)
 
 
 @pytest.fixture(scope="module")

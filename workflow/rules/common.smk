@@ -112,7 +112,7 @@ DATA_IDS = {
         k for k, v in config["data"]["datasets"].items() if v["dataset"] == kind
     )
     or "(?!)"
-    for kind in ("cifar10", "celeba")
+    for kind in datasets.DATASETS
 }
 RANKED = config["spectrum"]["datasets"]
 

@@ -22,6 +22,15 @@ rule data_cifar10:
         "../scripts/prepare_data.py"
 
 
+use rule data_cifar10 as data_fashion_mnist with:
+    benchmark:
+        R("benchmarks/data_fashion_mnist/{name}.tsv")
+    wildcard_constraints:
+        name=DATA_IDS["fashion_mnist"],
+    resources:
+        **job_resources("data_fashion_mnist"),
+
+
 rule data_celeba:
     output:
         train=R("data/{name}/train.npz"),

@@ -31,7 +31,8 @@ def main(sm) -> dict:
         facts = study[(study["resolution"] == resolution) & (study["measure"] == blind_study.MEASURES[0])]
         facts = facts[["sampler", *(c for c in study.columns if c not in table.columns)]]
         frames.append(table.merge(facts, on="sampler").assign(
-            n_reference=len(pooled), reference=f"{reference['what']}, pooled to {resolution}x{resolution}"))
+            n_reference=len(pooled), reference=f"{reference['what']}, pooled to {resolution}x{resolution}",
+            inception_input=scores.INCEPTION_INPUT[pooled.shape[-1]]))
         print(frames[-1][["dimension", "sampler", "measure", "conditioned", "blind", "difference", "verdict"]]
               .to_string(index=False), flush=True)
     tables.write_csv(pd.concat(frames, ignore_index=True), sm.output[0])

@@ -3,6 +3,7 @@ sets (diffsched.studies.blind_study)."""
 
 import pandas as pd
 
+from diffsched.metrics import scores
 from diffsched.studies import plots
 from diffsched.infra import provenance, tables
 from diffsched.infra.atomic import write_text
@@ -45,7 +46,8 @@ def main(sm) -> None:
                  scored=(f"FID/KID at {', '.join(f'{r}x{r}' for r in b['scored_resolutions'])} against "
                          f"{b['reference']} reference images pooled to the resolution (Gaussian pair: exact samples "
                          "of the Gaussian model; empirical pair: training images, which its conditioned oracle "
-                         "memorises)") if b["scored_resolutions"] else "none",
+                         f"memorises); Inception input {scores.inception_inputs(table)}")
+                 if b["scored_resolutions"] else "none",
                  empirical_pair=f"{b['empirical_images']} evenly spaced training images, pooled like the spectrum",
                  samplers=f"{samplers}; {grid['schedule']} grid ({grid_params}) over [{b['sigma_min']}, "
                           f"{b['sigma_max']}]",

@@ -8,6 +8,7 @@ import torch
 
 from diffsched.studies import blind_study, sweep
 from diffsched.data import datasets, spectrum
+from diffsched.models import denoisers
 from diffsched.infra import provenance, tables
 from diffsched.method import solvers, strategies
 from diffsched.infra.atomic import atomic_path
@@ -24,7 +25,7 @@ def main(sm) -> None:
     torch.set_num_threads(sm.threads)
     b, seed, name, oracle = sm.params.blind, sm.params.seed, sm.wildcards.dataset, sm.wildcards.oracle
     full = spectrum.load(sm.input.spectrum)
-    top = round((full.mean.size / 3) ** 0.5)
+    top, _ = denoisers.image_shape(full.mean.size)  # RGB or grey
     held, what = (None, f"{full.n_samples} train images") if oracle == "gaussian" else held_images(
         sm.input.train, b["empirical_images"])
     measured, gaps, kept = [], [], {}

@@ -1,4 +1,5 @@
-"""Snakemake script (rules data_cifar10, data_celeba): write the canonical arrays of one data set."""
+"""Snakemake script (rules data_cifar10, data_fashion_mnist, data_celeba): write the canonical arrays of one data
+set."""
 
 from diffsched.data import datasets
 from diffsched.infra import provenance
@@ -10,7 +11,7 @@ def main(settings: dict, cfg: dict, download_dir: str, folder: str) -> dict:
     print(f"source: {source.label} ({source.path})")
     for split, path in datasets.prepare(source, folder, settings["resolution"], cfg["limit"]).items():
         print(f"{split}: {datasets.load(path)[0].shape} -> {path}")
-    return {str(source.path): f"{source.algorithm}:{source.checksum}"}
+    return {str(path): f"{source.algorithm}:{checksum}" for path, checksum in source.files().items()}
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -1,4 +1,5 @@
-"""Snakemake script (rule spectrum): mean, floored eigenvalues and eigenvectors of a data set's train split."""
+"""Snakemake script (rule spectrum): mean, floored eigenvalues and eigenvectors of a data set's train split (RGB or
+grey; the channel count is recorded)."""
 
 import numpy as np
 
@@ -11,7 +12,8 @@ KEEP = ("dataset", "split", "label", "archive", "checksum", "resolution", "count
 
 def main(source: str, chunk: int, out_spectrum: str, out_eigenvalues: str) -> None:
     images, _, meta = datasets.load(source)
-    spec = spectrum.compute(images, chunk=chunk, meta={k: meta[k] for k in KEEP})
+    keep = {k: meta[k] for k in KEEP}
+    spec = spectrum.compute(images, chunk=chunk, meta=dict(keep, channels=int(images.shape[-1])))
     spectrum.save(out_spectrum, spec)
     with atomic_path(out_eigenvalues) as tmp:  # for `python -m diffsched grid --eigenvalues`
         np.save(tmp, spec.eigenvalues)

@@ -12,7 +12,7 @@ from diffsched.infra.atomic import write_text
 
 CRITERIA = [f"crit_{c}" for c in gaussian.CRITERIA]
 COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strategy", "kl_forward", *CRITERIA,
-           *scores.SCORES, "n_samples", "n_reference", "reference", "prc_features", "weights_sha256"]
+           *scores.SCORES, "n_samples", "n_reference", "reference", "prc_features", "inception_input", "weights_sha256"]
 
 
 def main(sm) -> None:
@@ -22,15 +22,17 @@ def main(sm) -> None:
     table = table[[c for c in COLUMNS if c in table.columns]]
     checks = "".join(f", {d} (gaussian oracle only)" for d in sw["gaussian_datasets"])
     facts = dict(source=", ".join(sw["datasets"]) + checks
-                 + " (see the reference column; offline copies are JPEG q75)",
+                 + " (see the reference column; the offline CIFAR-10 and CelebA copies are JPEG q75, Fashion-MNIST "
+                   "is lossless)",
                  samples=f"{sw['samples']} per strategy and cell against {sw['reference']} reference images",
                  denoisers=", ".join(sw["denoisers"] + [f"{n} ({trained})" for n in sw["networks"]]),
                  solver=", ".join(sw["solvers"]), nfe=", ".join(map(str, sw["nfe"])),
                  seeds="; ".join(f"{d}/{n}: {', '.join(map(str, sweep.cell_seeds(sw, d, n)))}"
                                  for d, n in sweep.pairs(sw)),
-                 sigma=f"[{r['sigma_min']}, {r['sigma_max']}]", features="Inception pool3 (FID, KID, precision/recall)")
+                 sigma=f"[{r['sigma_min']}, {r['sigma_max']}]",
+                 features=f"Inception pool3 (FID, KID, precision/recall), input {scores.inception_inputs(table)}")
     tables.write_csv(table, sm.output.table_csv)
-    shown = table.drop(columns=["reference", "prc_features", "weights_sha256"])
+    shown = table.drop(columns=["reference", "prc_features", "inception_input", "weights_sha256"], errors="ignore")
     write_text(sm.output.table_md, tables.markdown(shown, provenance.caption(
         "Low-NFE sweep with exact-score oracles: exact Gaussian KL of each grid and the measured sample quality",
         **facts)))

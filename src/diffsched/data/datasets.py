@@ -1,16 +1,24 @@
 """Image data sets in one canonical format, from verified archives.
 
 Canonical format (one ``.npz`` per split, written atomically by :mod:`diffsched.infra.store`): ``images``, uint8
-N x H x W x 3 (RGB, HWC), ``labels``, int64 class indices where the data set has them (CIFAR-10, official
-class order airplane..truck), and a metadata record with the source label, the archive's checksum, the
-resolution and the count. Image order is deterministic: the official index order for the official CIFAR-10
-batches, sorted member path otherwise. ``limit`` keeps N evenly spaced images of each split in that order, so a
-small subset of the class-sorted offline CIFAR-10 copy still covers every class.
+N x H x W x C (HWC; C = 3 for RGB, C = 1 for grey), ``labels``, int64 class indices where the data set has them
+(CIFAR-10, official class order airplane..truck; Fashion-MNIST, T-shirt/top..ankle boot), and a metadata record
+with the source label, the archive's checksum, the resolution, the channel count and the count. Image order is
+deterministic: the official index order for the official CIFAR-10 batches and for Fashion-MNIST, sorted member
+path otherwise. ``limit`` keeps N evenly spaced images of each split in that order, so a small subset of the
+class-sorted offline CIFAR-10 copy still covers every class.
 
 Sources, per data set: ``official`` (CIFAR-10 python tarball, downloadable; CelebA ``img_align_celeba.zip``,
-given as a path) or ``offline`` (the JPEG q75 copies in ``../shared/data``, see its README). ``auto`` takes an
-official file already given as a path, else the offline copy when present, else the official download. One
-run reads one archive, whose checksum is verified before anything is decoded.
+given as a path; the Fashion-MNIST release's four IDX files, downloadable or given as their folder) or
+``offline`` (the JPEG q75 copies in ``../shared/data``, see its README; for Fashion-MNIST the lossless IDX files
+in Debian's gzip repack, in ``../shared/data/fashion-mnist`` or where Debian's ``dataset-fashion-mnist`` package
+installs them). ``auto`` takes an official file already given as a path, else the offline copy when present,
+else the official download. One run reads one archive (Fashion-MNIST: one folder of four files), whose
+checksums are verified before anything is decoded.
+
+Fashion-MNIST (Xiao, Rasul & Vollgraf 2017, arXiv 1708.07747) is 28 x 28 grey, 60,000 train and 10,000 test
+images, kept at 28 x 28 with one channel. Its files are IDX (LeCun et al.'s MNIST format), read by
+:func:`read_idx`.
 
 CelebA preprocessing: the usual 64x64 recipe, a centre crop of 140 x 140 out of the 178 x 218 aligned image
 (70 x 70 out of the 89 x 109 half-size offline copy), offsets rounded as in torchvision's ``CenterCrop``, then
@@ -23,9 +31,12 @@ integer, so that a 2x2 average undoes most of the offline copy's 4:2:0 chroma su
 
 from __future__ import annotations
 
+import gzip
 import io
+import math
 import pickle
 import re
+import struct
 import tarfile
 import urllib.error
 import urllib.request
@@ -47,16 +58,27 @@ CELEBA_TRAIN_LAST = 162770  # official partition: images 000001..162770 are the 
 RESAMPLE = Image.Resampling.BICUBIC
 RESAMPLE_NOTE = "PIL bicubic (antialiased), reducing_gap=None"
 DEFAULT_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # ../shared/data from the repo
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist package
+IDX_IMAGES, IDX_LABELS = 2051, 2049  # IDX magic numbers 0x00000803 (uint8, 3 dimensions), 0x00000801 (uint8, 1)
 
-DATASETS = ("cifar10", "celeba")
+DATASETS = ("cifar10", "celeba", "fashion_mnist")
 KINDS = ("offline", "official")
 SOURCES = ("auto",) + KINDS
-SPLITS = {"cifar10": ("train", "test"), "celeba": ("train",)}
+SPLITS = {"cifar10": ("train", "test"), "celeba": ("train",), "fashion_mnist": ("train", "test")}
+CLASSES = {"cifar10": CIFAR10_CLASSES, "fashion_mnist": FASHION_MNIST_CLASSES}
+RESOLUTIONS = {"fashion_mnist": 28}  # data sets read at their native size only
 
 
 @dataclass(frozen=True)
 class Source:
-    """One archive of one data set: where it is, how to verify it, and the label used in captions."""
+    """One archive of one data set: where it is, how to verify it, and the label used in captions.
+
+    A folder source (Fashion-MNIST) lists its files with their checksums in ``members``; ``path`` is then the
+    folder and ``checksum`` the list written out, for the metadata record.
+    """
 
     dataset: str
     kind: str
@@ -64,6 +86,13 @@ class Source:
     algorithm: str
     checksum: str
     label: str
+    members: tuple[tuple[str, str], ...] = ()
+
+    def files(self) -> dict[Path, str]:
+        """Each file to verify and its expected checksum."""
+        if not self.members:
+            return {Path(self.path): self.checksum}
+        return {Path(self.path) / name: checksum for name, checksum in self.members}
 
 
 # Known archives: file name, hash algorithm, checksum, caption label. Offline checksums: ../shared/data/SHA256SUMS.
@@ -79,6 +108,23 @@ ARCHIVES = {
                             "5f356148cf5d857f59031929c21170bb12aa77a16b52e32bd90364b86c994f3d",
                             "CelebA 10k subset (JPEG q75 copy)"),
 }
+# Fashion-MNIST's four IDX files per kind: folder name, hash algorithm, {file: checksum}, caption label. Official:
+# the upstream release's md5 values; offline: the sha256 of Debian's gzip repack (../shared/data/SHA256SUMS), the
+# same pixels in other gzip containers.
+FOLDERS = {
+    ("fashion_mnist", "official"): ("fashion-mnist", "md5", {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    }, "Fashion-MNIST (official, lossless)"),
+    ("fashion_mnist", "offline"): ("fashion-mnist", "sha256", {
+        "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+        "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+        "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+        "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+    }, "Fashion-MNIST (lossless, Debian gzip repack)"),
+}
 
 
 def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
@@ -87,18 +133,24 @@ def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
 
 
 def verify(source: Source) -> None:
-    """Raise a ValueError naming the file and both checksums unless the archive is intact."""
-    if not Path(source.path).is_file():
-        raise ValueError(f"{source.label}: archive {str(source.path)!r} does not exist")
-    actual = file_digest(source.path, source.algorithm)
-    if actual != source.checksum:
-        raise ValueError(
-            f"{str(source.path)!r} is corrupted or truncated: {source.algorithm} expected {source.checksum}, "
-            f"got {actual}. Replace the file (offline copies: `sha256sum -c SHA256SUMS` in their folder)."
-        )
+    """Raise a ValueError naming the file and both checksums unless every file of the source is intact."""
+    for path, checksum in source.files().items():
+        if not path.is_file():
+            raise ValueError(f"{source.label}: archive {str(path)!r} does not exist")
+        actual = file_digest(path, source.algorithm)
+        if actual != checksum:
+            raise ValueError(
+                f"{str(path)!r} is corrupted or truncated: {source.algorithm} expected {checksum}, "
+                f"got {actual}. Replace the file (offline copies: `sha256sum -c SHA256SUMS` in their folder)."
+            )
 
 
 def _source(dataset: str, kind: str, path: Path) -> Source:
+    if (dataset, kind) in FOLDERS:
+        _, algorithm, checksums, label = FOLDERS[(dataset, kind)]
+        members = tuple(checksums.items())
+        listed = "; ".join(f"{name} {checksum}" for name, checksum in members)
+        return Source(dataset, kind, Path(path), algorithm, listed, label, members)
     _, algorithm, checksum, label = ARCHIVES[(dataset, kind)]
     return Source(dataset, kind, Path(path), algorithm, checksum, label)
 
@@ -121,13 +173,45 @@ def download(url: str, dest, algorithm: str, checksum: str, timeout: float = 30.
     return dest
 
 
+def _holds(folder: Path, names) -> bool:
+    return all((folder / name).is_file() for name in names)
+
+
+def _resolve_folder(dataset: str, source: str, root: Path, path, download_dir) -> Source:
+    """Fashion-MNIST's folder: the given one (official files), the copy in ``root``, Debian's location, or the
+    upstream download into ``download_dir``, in that order for ``auto``."""
+    folder, _, checksums, _ = FOLDERS[(dataset, "official")]
+    offline = [d for d in (root / folder, FASHION_MNIST_DEBIAN) if _holds(d, checksums)]
+    if source == "offline" or (source == "auto" and path is None and offline):
+        if not offline:
+            raise ValueError(f"no offline {dataset} files ({', '.join(checksums)}) in {str(root / folder)!r} or "
+                             f"{str(FASHION_MNIST_DEBIAN)!r}; set the data root to the folder that holds "
+                             f"{folder}/, install Debian's dataset-fashion-mnist, or use source 'official'")
+        return _source(dataset, "offline", offline[0])
+    if path is not None:
+        if not Path(path).is_dir():
+            raise ValueError(f"official {dataset} folder {str(path)!r} does not exist; give the folder that holds "
+                             f"{', '.join(checksums)}")
+        return _source(dataset, "official", Path(path))
+    if download_dir is None:
+        raise ValueError(f"no {dataset} folder and no download folder; give one, or use the offline copy in {root}")
+    dest = Path(download_dir) / folder
+    for name, checksum in checksums.items():
+        if not (dest / name).is_file():
+            download(FASHION_MNIST_URL + name, dest / name, "md5", checksum)
+    return _source(dataset, "official", dest)
+
+
 def resolve(dataset: str, source: str = "auto", root=None, path=None, download_dir=None) -> Source:
-    """The archive to read: ``official`` (``path``, else a CIFAR-10 download into ``download_dir``),
-    ``offline`` (the copy in ``root``, default ../shared/data), or ``auto`` (given path, else the offline
-    copy when present, else the official download). Nothing is decoded here; see :func:`prepare`."""
+    """The archive to read: ``official`` (``path``, else a CIFAR-10 or Fashion-MNIST download into
+    ``download_dir``), ``offline`` (the copy in ``root``, default ../shared/data; for Fashion-MNIST, else
+    Debian's location), or ``auto`` (given path, else the offline copy when present, else the official
+    download). Nothing is decoded here; see :func:`prepare`."""
     _check_choice(dataset, DATASETS, "dataset")
     _check_choice(source, SOURCES, "data source")
     root = Path(root) if root is not None else DEFAULT_ROOT
+    if (dataset, "offline") in FOLDERS:
+        return _resolve_folder(dataset, source, root, path, download_dir)
     offline = root / ARCHIVES[(dataset, "offline")][0]
     if source == "offline" or (source == "auto" and path is None and offline.is_file()):
         if not offline.is_file():
@@ -257,6 +341,45 @@ def _celeba_offline(path: Path, resolution: int, limit) -> dict:
     return _celeba(_tar_members(path, r"celeba/celebA/\d{6}\.jpg"), resolution, limit)
 
 
+def read_idx(path, magic: int) -> np.ndarray:
+    """The uint8 array of an IDX file (gzip-compressed when named .gz): a big-endian int32 magic number (0x0800
+    for uint8 values plus the number of dimensions), each dimension as a big-endian int32, then the values in
+    C order. A wrong magic number or a size that disagrees with the header raises a ValueError naming the file."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            blob = f.read()
+    except (OSError, EOFError) as err:
+        raise ValueError(f"cannot read {str(path)!r} ({err}); it is truncated or not an IDX file, replace it") from None
+    header = 4 * (1 + (magic & 0xFF))
+    if len(blob) < header:
+        raise ValueError(f"{str(path)!r} is truncated: {len(blob)} bytes, less than its {header}-byte IDX header")
+    found, *shape = struct.unpack(f">{header // 4}i", blob[:header])
+    if found != magic:
+        raise ValueError(f"{str(path)!r}: IDX magic number {found}, expected {magic}; it is not the file its name "
+                         f"says (images 2051, labels 2049)")
+    size = math.prod(shape)
+    if len(blob) - header != size:
+        raise ValueError(f"{str(path)!r} is truncated or padded: its header announces {' x '.join(map(str, shape))} "
+                         f"= {size} bytes of data, it holds {len(blob) - header}; replace it")
+    return np.frombuffer(blob, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _fashion_mnist(path: Path, limit) -> dict:
+    """Both splits of the four IDX files in the folder ``path``, images N x 28 x 28 x 1, in index order."""
+    out = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images = read_idx(path / f"{prefix}-images-idx3-ubyte.gz", IDX_IMAGES)
+        labels = read_idx(path / f"{prefix}-labels-idx1-ubyte.gz", IDX_LABELS)
+        if images.shape[1:] != (28, 28) or len(images) != len(labels) or labels.max() >= len(FASHION_MNIST_CLASSES):
+            raise ValueError(f"{path}: {prefix} files hold images {images.shape} and labels {labels.shape} "
+                             f"(max {labels.max()}); expected N x 28 x 28 images with N labels in 0..9")
+        keep = subset(len(labels), limit)
+        out[split] = (np.ascontiguousarray(images[keep, :, :, None]), labels[keep].astype(np.int64))
+    return out
+
+
 def block_mean(images: np.ndarray, k: int) -> np.ndarray:
     """uint8 N x H x W x C images averaged over k x k blocks, rounded to the nearest integer (k = 1: as given)."""
     if k == 1:
@@ -267,7 +390,7 @@ def block_mean(images: np.ndarray, k: int) -> np.ndarray:
 
 
 def read(source: Source, resolution: int = 32, limit: int | None = None) -> dict:
-    """{split: (images uint8 N x H x W x 3, labels int64 or None)} from a verified archive."""
+    """{split: (images uint8 N x H x W x C, labels int64 or None)} from a verified archive."""
     _check_choice(source.dataset, DATASETS, "dataset")
     _check_choice(source.kind, KINDS, "source kind")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
@@ -276,7 +399,12 @@ def read(source: Source, resolution: int = 32, limit: int | None = None) -> dict
         raise ValueError(f"resolution must be an integer >= 1, got {resolution!r}")
     if source.dataset == "cifar10" and (resolution > 32 or 32 % resolution):
         raise ValueError(f"CIFAR-10 is 32x32; got resolution {resolution}, use 32 or a divisor of it (16, 8)")
+    native = RESOLUTIONS.get(source.dataset, resolution)
+    if resolution != native:
+        raise ValueError(f"{source.dataset} is read at its native {native}x{native} only; got resolution {resolution}")
     verify(source)
+    if source.dataset == "fashion_mnist":
+        return _fashion_mnist(Path(source.path), limit)
     if source.dataset == "cifar10":
         reader = _cifar10_official if source.kind == "official" else _cifar10_offline
         return {split: (block_mean(images, 32 // resolution), labels)
@@ -292,8 +420,8 @@ def prepare(source: Source, out_dir, resolution: int = 32, limit: int | None = N
     for split, (images, labels) in splits.items():
         meta = {"dataset": source.dataset, "split": split, "source": source.kind, "label": source.label,
                 "archive": Path(source.path).name, "checksum": f"{source.algorithm}:{source.checksum}",
-                "resolution": resolution, "count": int(images.shape[0]), "limit": limit,
-                "classes": list(CIFAR10_CLASSES) if labels is not None else None,
+                "resolution": resolution, "channels": int(images.shape[-1]), "count": int(images.shape[0]),
+                "limit": limit, "classes": list(CLASSES[source.dataset]) if labels is not None else None,
                 "resample": RESAMPLE_NOTE if source.dataset == "celeba" else None}
         arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
         paths[split] = store.save(Path(out_dir) / f"{split}.npz", meta, **arrays)

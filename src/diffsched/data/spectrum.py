@@ -98,7 +98,7 @@ def apply_floor(eigenvalues, floor: float = QUANTISATION_FLOOR) -> tuple[np.ndar
 
 
 def compute(images, chunk: int = 1024, floor: float = QUANTISATION_FLOOR, meta: dict | None = None) -> Spectrum:
-    """Streaming spectrum of uint8 images (N x H x W x 3); ``meta`` (source label, checksum, ...) is kept."""
+    """Streaming spectrum of uint8 images (N x H x W x C); ``meta`` (source label, checksum, ...) is kept."""
     mean, cov, n = moments(chunks(images, chunk))
     values, vectors = eigen(cov)
     del cov

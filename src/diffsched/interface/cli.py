@@ -153,6 +153,7 @@ def cmd_recommend(args) -> dict:
 
     model = _check_output_format(args)
     nfes = budgets(args.nfe)
+    used = args.eigenvalues or args.spectrum  # the spectrum file the eigenvalues come from; None when estimated here
     if args.eigenvalues:
         eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
     elif args.spectrum:
@@ -163,7 +164,8 @@ def cmd_recommend(args) -> dict:
     else:
         eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
                                                          args.data_root, args.path)
-    results = [{"source": source, "dimension": int(eigenvalues.size),
+        used = str(recommend.spectrum_path(args.dataset, args.resolution, args.cache))
+    results = [{"source": source, "spectrum": used, "dimension": int(eigenvalues.size),
                 **recommend.recommend(eigenvalues, nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
                                       criterion=args.criterion)} for nfe in nfes]
     return _emit(args, results, model)
@@ -289,17 +291,20 @@ def _image_arguments(p: argparse.ArgumentParser, what) -> None:
     """The data a spectrum is computed from (added to ``what``, a mutually exclusive group) and how."""
     what.add_argument("--images", metavar="DIR", help="a folder of images (PNG, JPEG, ...; subfolders too)")
     what.add_argument("--array", metavar="FILE", help="N x H x W x C .npy/.npz: uint8 images or float latents")
-    what.add_argument("--dataset", choices=["cifar10", "celeba"], help="prepared and cached on first use")
+    what.add_argument("--dataset", choices=["cifar10", "celeba", "fashion_mnist"],
+                      help="prepared and cached on first use")
     p.add_argument("--method", default="auto", choices=["auto", "full", "stationary"],
                    help="full covariance, the stationary (Fourier) approximation, or auto: full up to d = 12,288 "
                    "(recommend: for --images and --array)")
     p.add_argument("--resize", type=int, metavar="N", help="--images: resize each image to N x N (bicubic)")
     p.add_argument("--crop", action="store_true", help="--images: centre-crop to a square before --resize")
     p.add_argument("--scale", type=float, help="--array of float latents: multiply by this (a VAE's factor)")
-    p.add_argument("--resolution", type=int, default=32, help="--dataset image size (CelebA: 32 or 64)")
+    p.add_argument("--resolution", type=int, help="--dataset image size (default 32; CelebA: 32 or 64; "
+                   "Fashion-MNIST: 28 only)")
     p.add_argument("--source", default="auto", choices=["auto", "offline", "official"])
     p.add_argument("--data-root", help="folder of the offline archives (default ../shared/data)")
-    p.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip)")
+    p.add_argument("--path", help="an official archive (cifar-10-python.tar.gz, img_align_celeba.zip) or the "
+                   "folder of Fashion-MNIST's four IDX files")
     p.add_argument("--cache", default="results", help="where data and spectra are cached (the workflow's results)")
 
 

@@ -20,22 +20,41 @@ from diffsched.studies import ranking
 from diffsched.method.schedules import SIGMA_MAX, SIGMA_MIN
 from diffsched.infra.atomic import atomic_path
 
-def dataset_id(dataset: str, resolution: int) -> str:
-    """The workflow's id for a data set at a resolution: cifar10 (32x32 only) or celeba<resolution>."""
+
+def resolution_of(dataset: str, resolution: int | None) -> int:
+    """The resolution asked for, or the data set's default: its native size where it has only one (Fashion-MNIST
+    28), else 32."""
+    return datasets.RESOLUTIONS.get(dataset, 32) if resolution is None else resolution
+
+
+def dataset_id(dataset: str, resolution: int | None) -> str:
+    """The workflow's id for a data set at a resolution: cifar10 (32x32 only), fashion_mnist (28x28 only) or
+    celeba<resolution>."""
+    resolution = resolution_of(dataset, resolution)
     if dataset == "cifar10":
         if resolution != 32:
             raise ValueError(f"CIFAR-10 is 32x32; got --resolution {resolution}")
         return "cifar10"
+    if dataset == "fashion_mnist":
+        if resolution != 28:
+            raise ValueError(f"Fashion-MNIST is 28x28; got --resolution {resolution}")
+        return "fashion_mnist"
     if dataset == "celeba":
         return f"celeba{resolution}"
     raise ValueError(f"unknown data set {dataset!r}; valid: {', '.join(datasets.DATASETS)}")
 
 
-def prepared(dataset: str, resolution: int = 32, cache="results", source: str = "auto", root=None,
+def spectrum_path(dataset: str, resolution: int | None, cache="results") -> Path:
+    """Where the data set's spectrum is cached, ``<cache>/spectrum/<id>.npz`` (the workflow's file)."""
+    return Path(cache) / "spectrum" / f"{dataset_id(dataset, resolution)}.npz"
+
+
+def prepared(dataset: str, resolution: int | None = None, cache="results", source: str = "auto", root=None,
              path=None) -> Path:
     """The data set's canonical train split, ``<cache>/data/<id>/train.npz``, prepared on first use."""
     cache = Path(cache)
     train = cache / "data" / dataset_id(dataset, resolution) / "train.npz"
+    resolution = resolution_of(dataset, resolution)
     if not train.is_file():
         src = datasets.resolve(dataset, source, root=root, path=path, download_dir=cache / "downloads")
         print(f"preparing {src.label} at {resolution}x{resolution} into {train.parent}", file=sys.stderr)
@@ -43,10 +62,11 @@ def prepared(dataset: str, resolution: int = 32, cache="results", source: str = 
     return train
 
 
-def data_eigenvalues(dataset: str, resolution: int = 32, cache="results", source: str = "auto", root=None,
+def data_eigenvalues(dataset: str, resolution: int | None = None, cache="results", source: str = "auto", root=None,
                      path=None) -> tuple[np.ndarray, str]:
-    """Eigenvalues of a data set's covariance and its source label, computed once and cached."""
-    spec_path = Path(cache) / "spectrum" / f"{dataset_id(dataset, resolution)}.npz"
+    """Eigenvalues of a data set's covariance and its source label, computed once and cached at
+    :func:`spectrum_path`."""
+    spec_path = spectrum_path(dataset, resolution, cache)
     if not spec_path.is_file():
         images, _, meta = datasets.load(prepared(dataset, resolution, cache, source, root, path))
         print(f"estimating the covariance spectrum of {len(images)} images into {spec_path}", file=sys.stderr)

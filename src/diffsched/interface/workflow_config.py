@@ -6,6 +6,7 @@ Each check raises a ValueError that names the key, what is wrong and how to fix 
 
 from __future__ import annotations
 
+from diffsched.data import datasets
 from diffsched.method import schedules, strategies
 from diffsched.models import checkpoints
 from diffsched.studies import sweep
@@ -51,7 +52,7 @@ def check_datasets(cfg: dict) -> None:
              defined, "data.datasets")
     _defined("training.datasets", cfg["training"]["datasets"], defined, "data.datasets")
     if "mixture" in sw["denoisers"]:
-        unlabelled = [d for d in sw["datasets"] if defined.get(d, {}).get("dataset") != "cifar10"]
+        unlabelled = [d for d in sw["datasets"] if defined.get(d, {}).get("dataset") not in datasets.CLASSES]
         if unlabelled:
             raise ValueError(f"config sweep: the mixture oracle needs class labels, which {unlabelled} lack; "
                              "drop mixture from sweep.denoisers or those data sets from sweep.datasets")

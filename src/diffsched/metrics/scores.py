@@ -6,6 +6,9 @@ latter on Inception rather than torch-fidelity's VGG16 default, which every resu
 ``"prc_features": "inception-v3-pool3"``. Weights come from :mod:`diffsched.metrics.inception_weights`; features from
 :mod:`diffsched.metrics.fast_inception`. Reference features and their mean / covariance are cached once per
 reference key (data set and split), sample count and weights, by torch-fidelity's atomic file cache.
+
+Grey images (one channel, Fashion-MNIST) are replicated to three channels before Inception, which takes RGB,
+and every result records it as ``"inception_input"``; a grey set is never scored against an RGB one.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ from diffsched.metrics import fast_inception, inception_weights
 METRICS = ("fid", "kid", "prc")
 PRC_FEATURES = "inception-v3-pool3"
 KID_SUBSET_SIZE = 1000
+INCEPTION_INPUT = {1: "grey replicated to 3 channels", 3: "RGB"}  # by the channel count of the images scored
 _KEY = re.compile(r"[A-Za-z0-9_.=+-]+")
 
 
 class ImageSet(Dataset):
-    """uint8 images as torch-fidelity's Dataset input: N x H x W x 3 numpy or N x 3 x H x W torch."""
+    """uint8 images as torch-fidelity's Dataset input: N x H x W x C numpy or N x C x H x W torch, C = 1 or 3
+    (grey images replicated to three channels); ``channels`` is the C given."""
 
     def __init__(self, images):
+        self.channels = int(images.shape[-1] if isinstance(images, np.ndarray) else images.shape[1])
         self.images = as_uint8_nchw(images)
 
     def __len__(self):
@@ -48,17 +54,21 @@ class ImageSet(Dataset):
 
 
 def as_uint8_nchw(images) -> torch.Tensor:
-    """A uint8 N x 3 x H x W tensor from a numpy N x H x W x 3 or torch N x 3 x H x W uint8 array."""
+    """A uint8 N x 3 x H x W tensor from a numpy N x H x W x C or torch N x C x H x W uint8 array, C = 3 (RGB) or
+    C = 1 (grey, replicated to the three channels Inception takes)."""
     if isinstance(images, np.ndarray):
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"numpy images must be uint8 N x H x W x 3, got {images.dtype} {images.shape}")
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in INCEPTION_INPUT:
+            raise ValueError(f"numpy images must be uint8 N x H x W x C with C = 1 or 3, got {images.dtype} "
+                             f"{images.shape}")
         images = torch.from_numpy(images).permute(0, 3, 1, 2)
-    elif not torch.is_tensor(images) or images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
+    elif (not torch.is_tensor(images) or images.dtype != torch.uint8 or images.ndim != 4
+          or images.shape[1] not in INCEPTION_INPUT):
         what = f"{images.dtype} {tuple(images.shape)}" if torch.is_tensor(images) else type(images).__name__
-        raise ValueError(f"images must be a uint8 numpy N x H x W x 3 or torch N x 3 x H x W array, got {what}")
+        raise ValueError(f"images must be a uint8 numpy N x H x W x C or torch N x C x H x W array with C = 1 or 3, "
+                         f"got {what}")
     if images.shape[0] < 2:
         raise ValueError(f"need at least 2 images for statistics, got {images.shape[0]}")
-    return images.contiguous()
+    return images.expand(-1, 3, -1, -1).contiguous()
 
 
 def reference_key(name: str, images) -> str:
@@ -114,6 +124,10 @@ def scores_and_features(sets: dict, reference, metrics=METRICS, *, reference_key
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics}")
     sets, reference = {label: ImageSet(images) for label, images in sets.items()}, ImageSet(reference)
+    mixed = {label: s.channels for label, s in sets.items() if s.channels != reference.channels}
+    if mixed:
+        raise ValueError(f"sets {mixed} (label: channels) are scored against a reference of {reference.channels} "
+                         "channel(s); generate and compare images of one kind, grey or RGB")
     smallest = min(min(map(len, sets.values())), len(reference))
     if "prc" in metrics and smallest <= prc_neighborhood:
         raise ValueError(f"precision/recall with k = {prc_neighborhood} needs more than {prc_neighborhood} images "
@@ -147,6 +161,7 @@ def scores_and_features(sets: dict, reference, metrics=METRICS, *, reference_key
         results[label] = {**raw, "n_samples": len(images), "n_reference": len(reference),
                           "feature_extractor": fast_inception.NAME, "prc_features": PRC_FEATURES,
                           "prc_neighborhood": prc_neighborhood, "kid_subset_size": subset,
+                          "inception_input": INCEPTION_INPUT[reference.channels],
                           "weights": str(Path(weights)), "weights_sha256": sha256}
         features[label] = generated[layer][start:stop].cpu().numpy()
     return results, Features(features, real[layer].cpu().numpy())
@@ -193,6 +208,13 @@ def frechet_distance(features: torch.Tensor, reference: dict) -> float:
     trace_sigma1 = np.einsum("ij,ij->", centred, centred) / (n - 1)
     return float(diff @ diff + trace_sigma1 + np.trace(reference["sigma"])
                  - 2 * np.sqrt(np.clip(eigenvalues, 0, None)).sum())
+
+
+def inception_inputs(table) -> str:
+    """How each data set's images met Inception, for a caption: '<dataset>: RGB; ...' from a scores table's
+    ``dataset`` and ``inception_input`` columns (rows without a score left out)."""
+    pairs = table[["dataset", "inception_input"]].dropna().drop_duplicates()
+    return "; ".join(f"{d}: {v}" for d, v in pairs.itertuples(index=False)) or "none scored"
 
 
 def score_sets(sets: dict, reference, name: str, metrics=METRICS, cache=None) -> tuple[dict[str, dict], dict,

@@ -3,8 +3,8 @@
 Convention: ``x`` is a torch tensor of shape (B, d), images flattened in HWC order and scaled to [-1, 1]
 (the space of :mod:`diffsched.data.spectrum`), in the oracle's dtype (float64 by default, float32 allowed) and
 on its device; ``sigma`` is a Python float. ``denoiser(x, sigma)`` returns a (B, d) tensor of the same kind.
-:func:`to_images` / :func:`from_images` convert to and from (B, 3, H, W) image tensors, :func:`to_uint8`
-quantises those for the metrics.
+:func:`to_images` / :func:`from_images` convert to and from (B, C, H, W) image tensors (C = 3 RGB, 1 grey),
+:func:`to_uint8` quantises those for the metrics.
 
 Each oracle is the posterior mean E[x_0 | x_0 + sigma * eps = x] of its distribution, so it is the exact
 ideal denoiser for data drawn from it (:meth:`sample`), and :meth:`start` draws the sampler's start.
@@ -175,7 +175,7 @@ class GaussianMixtureDenoiser(_Oracle):
     @classmethod
     def fit(cls, images, labels, floor: float = spectrum.QUANTISATION_FLOOR, chunk: int = 1024,
             dtype=torch.float64, device=None) -> GaussianMixtureDenoiser:
-        """One component per class of uint8 images (N x H x W x 3): weight n_k / N and the class's
+        """One component per class of uint8 images (N x H x W x C): weight n_k / N and the class's
         :func:`diffsched.data.spectrum.compute` (mean, unbiased covariance, eigenvalues floored at ``floor``)."""
         if labels is None:
             raise ValueError("this data set has no labels (CelebA); use GaussianDenoiser for one Gaussian")
@@ -255,7 +255,7 @@ class EmpiricalDenoiser(_Oracle):
 
     @classmethod
     def fit(cls, images, chunk: int = 1024, dtype=torch.float64, device=None, **kwargs) -> EmpiricalDenoiser:
-        """The training set's uint8 images (N x H x W x 3), scaled to [-1, 1] one chunk at a time; ``kwargs`` go
+        """The training set's uint8 images (N x H x W x C), scaled to [-1, 1] one chunk at a time; ``kwargs`` go
         to the constructor (the blind subclass's ``precond``, ``span``, ``step``)."""
         points = torch.empty(len(images), int(np.prod(images.shape[1:])), dtype=_check_dtype(dtype))
         for a, block in zip(range(0, len(images), chunk), spectrum.chunks(images, chunk)):
@@ -428,18 +428,33 @@ class BlindEmpiricalDenoiser(_NoiseBlind, EmpiricalDenoiser):
                     (p / self._c_out[j]).sum(dim=2) @ y - u * (p * through).sum(dim=(1, 2))[:, None])
 
 
+CHANNELS = (3, 1)  # RGB, grey
+
+
+def image_shape(dimension: int) -> tuple[int, int]:
+    """(resolution r, channels C) of square images of ``dimension`` = C r^2 values, C = 3 (RGB) or 1 (grey). At
+    most one C fits, since 3 r^2 = s^2 has no integer solution (sqrt(3) is irrational)."""
+    for channels in CHANNELS:
+        resolution = round((dimension / channels) ** 0.5)
+        if channels * resolution**2 == dimension:
+            return resolution, channels
+    raise ValueError(f"{dimension} values are not a square RGB or grey image (3 r^2 or r^2)")
+
+
 def to_images(x: torch.Tensor, resolution: int) -> torch.Tensor:
-    """(B, d) rows in flattened HWC order -> (B, 3, H, W) images (a view), H = W = resolution."""
-    if x.ndim != 2 or x.shape[1] != 3 * resolution * resolution:
-        raise ValueError(f"rows of length 3 * {resolution}^2 = {3 * resolution**2} expected for resolution "
-                         f"{resolution}, got shape {tuple(x.shape)}")
-    return x.reshape(x.shape[0], resolution, resolution, 3).permute(0, 3, 1, 2)
+    """(B, d) rows in flattened HWC order -> (B, C, H, W) images (a view), H = W = resolution, C = d / r^2 = 3
+    (RGB) or 1 (grey)."""
+    channels = x.shape[1] // resolution**2 if x.ndim == 2 else 0
+    if channels not in CHANNELS or x.shape[1] != channels * resolution**2:
+        raise ValueError(f"rows of length 3 * {resolution}^2 = {3 * resolution**2} (RGB) or {resolution**2} (grey) "
+                         f"expected for resolution {resolution}, got shape {tuple(x.shape)}")
+    return x.reshape(x.shape[0], resolution, resolution, channels).permute(0, 3, 1, 2)
 
 
 def from_images(images: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) images -> (B, d) rows in the flattened HWC order of :mod:`diffsched.data.spectrum`."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must have shape (B, 3, H, W), got {tuple(images.shape)}")
+    """(B, C, H, W) images, C = 3 or 1 -> (B, d) rows in the flattened HWC order of :mod:`diffsched.data.spectrum`."""
+    if images.ndim != 4 or images.shape[1] not in CHANNELS:
+        raise ValueError(f"images must have shape (B, 3, H, W) or (B, 1, H, W), got {tuple(images.shape)}")
     return images.permute(0, 2, 3, 1).reshape(images.shape[0], -1)
 
 

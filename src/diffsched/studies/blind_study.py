@@ -42,18 +42,19 @@ VERDICTS = ("blind worse", "no resolved difference", "blind better")
 
 
 def pooled(spec: spectrum.Spectrum, factor: int) -> spectrum.Spectrum:
-    """The spectrum of the data average-pooled over factor x factor pixel blocks (HWC rows of a square RGB image):
-    pooling is a linear map P, so the pooled data have mean P mu and covariance (P U) diag(lambda) (P U)^T,
+    """The spectrum of the data average-pooled over factor x factor pixel blocks (HWC rows of a square RGB or grey
+    image): pooling is a linear map P, so the pooled data have mean P mu and covariance (P U) diag(lambda) (P U)^T,
     floored again at the spectrum's floor."""
-    resolution = round((spec.mean.size / 3) ** 0.5)
-    if 3 * resolution**2 != spec.mean.size or resolution % factor:
-        raise ValueError(f"cannot pool a {spec.mean.size}-D spectrum (not 3 r^2 with r divisible by {factor})")
+    resolution, channels = denoisers.image_shape(spec.mean.size)
+    if resolution % factor:
+        raise ValueError(f"cannot pool a {resolution}x{resolution} spectrum by {factor} ({factor} does not divide "
+                         f"{resolution})")
     if factor == 1:
         return spec
-    h, w, c = np.meshgrid(np.arange(resolution), np.arange(resolution), np.arange(3), indexing="ij")
+    h, w, c = np.meshgrid(np.arange(resolution), np.arange(resolution), np.arange(channels), indexing="ij")
     low = resolution // factor
-    rows = (((h // factor) * low + w // factor) * 3 + c).ravel()
-    pool = np.zeros((3 * low**2, spec.mean.size))
+    rows = (((h // factor) * low + w // factor) * channels + c).ravel()
+    pool = np.zeros((channels * low**2, spec.mean.size))
     pool[rows, np.arange(spec.mean.size)] = 1.0 / factor**2
     pu = pool @ spec.eigenvectors
     values, vectors = spectrum.eigen((pu * spec.eigenvalues) @ pu.T)
@@ -63,7 +64,7 @@ def pooled(spec: spectrum.Spectrum, factor: int) -> spectrum.Spectrum:
 
 
 def pooled_points(images: np.ndarray, factor: int) -> np.ndarray:
-    """uint8 N x H x W x 3 images scaled to [-1, 1] and averaged over factor x factor blocks in float (no
+    """uint8 N x H x W x C images scaled to [-1, 1] and averaged over factor x factor blocks in float (no
     rounding): rows in the HWC order of :mod:`diffsched.data.spectrum`, pooled by the linear map of :func:`pooled`, so
     their mean and covariance are those of the spectrum of the images pooled by :func:`pooled`."""
     n, h, w, c = images.shape
@@ -85,10 +86,10 @@ def oracles(kind: str, spec: spectrum.Spectrum, points=None, precond_kwargs: dic
 
 
 def sample_images(z: np.ndarray, spec: spectrum.Spectrum) -> np.ndarray:
-    """uint8 N x r x r x 3 images of eigenbasis samples z (N, d) of :func:`run`: x = mu + U z, clipped and
+    """uint8 N x r x r x C images of eigenbasis samples z (N, d) of :func:`run`: x = mu + U z, clipped and
     rounded like every sampler's output (:func:`diffsched.models.denoisers.to_uint8`)."""
     x = torch.from_numpy(spec.mean + z @ spec.eigenvectors.T)
-    resolution = round((spec.mean.size / 3) ** 0.5)
+    resolution, _ = denoisers.image_shape(spec.mean.size)
     return denoisers.to_uint8(denoisers.to_images(x, resolution)).permute(0, 2, 3, 1).numpy()
 
 

@@ -94,21 +94,21 @@ def norm_estimate(x: torch.Tensor, m2: float, sigma_min: float) -> torch.Tensor:
 
 
 class Probe(nn.Module):
-    """A tiny CNN from x (B, 3, H, W) to log sigma: bias-free convolutions and ReLUs; the log of the mean energy
-    of every channel of every layer, the input included (global pooling); a one-hidden-layer head. Without
-    biases the features scale with x, so log-energy pooling turns a change of scale into a shift that the
-    head reads over the 4-5 decades of sigma; the input's energy is the norm statistic, the convolutions'
-    the high frequencies that tell small noise from image content."""
+    """A tiny CNN from x (B, C, H, W) to log sigma (C = ``in_channels``, 3 RGB or 1 grey): bias-free convolutions
+    and ReLUs; the log of the mean energy of every channel of every layer, the input included (global pooling);
+    a one-hidden-layer head. Without biases the features scale with x, so log-energy pooling turns a change of
+    scale into a shift that the head reads over the 4-5 decades of sigma; the input's energy is the norm
+    statistic, the convolutions' the high frequencies that tell small noise from image content."""
 
     def __init__(self, generator: torch.Generator, channels: int = 16, hidden: int = 32,
-                 log_sigma_mid: float = 0.0):
+                 log_sigma_mid: float = 0.0, in_channels: int = 3):
         super().__init__()
         self.convs = nn.ModuleList([
-            nn.Conv2d(3, channels, 3, padding=1, bias=False),
+            nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
             nn.Conv2d(channels, channels, 3, stride=2, padding=1, bias=False),
             nn.Conv2d(channels, channels, 3, stride=2, padding=1, bias=False),
         ])
-        self.head = nn.Sequential(nn.Linear(3 + 3 * channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.head = nn.Sequential(nn.Linear(in_channels + 3 * channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         for conv in self.convs:
             nn.init.kaiming_normal_(conv.weight, nonlinearity="relu", generator=generator)
         nn.init.kaiming_normal_(self.head[0].weight, nonlinearity="relu", generator=generator)
@@ -132,13 +132,13 @@ def _batch(images, index) -> torch.Tensor:
 def train_probe(images, sigma_min: float, sigma_max: float, steps: int, batch: int, generator: torch.Generator,
                 lr: float = 1e-2) -> Probe:
     """Fit a :class:`Probe` by Adam on squared error in log sigma; random images of ``images`` (uint8 N x H x W
-    x 3), log sigma uniform over [sigma_min, sigma_max], all draws from ``generator``."""
+    x C), log sigma uniform over [sigma_min, sigma_max], all draws from ``generator``."""
     _check_images(images)
     _check_range(sigma_min, sigma_max)
     if steps < 1 or batch < 1:
         raise ValueError(f"steps and batch must be >= 1, got steps {steps}, batch {batch}")
     low, high = math.log(sigma_min), math.log(sigma_max)
-    net = Probe(generator, log_sigma_mid=(low + high) / 2)
+    net = Probe(generator, log_sigma_mid=(low + high) / 2, in_channels=images.shape[-1])
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / steps)
     resolution = images.shape[1]

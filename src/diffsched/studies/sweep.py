@@ -70,7 +70,7 @@ def grids(specs: dict, n: int, sigma_min: float, sigma_max: float, eigenvalues, 
 
 def sample(denoiser, start: torch.Tensor, grid, solver: str, resolution: int, batch: int = 256,
            generator: torch.Generator | None = None) -> np.ndarray:
-    """Run ``solver`` from ``start`` on ``grid`` in batches; uint8 images N x H x W x 3 (clipped to [-1, 1]).
+    """Run ``solver`` from ``start`` on ``grid`` in batches; uint8 images N x H x W x C (clipped to [-1, 1]).
     A stochastic solver draws its per-step noise from ``generator``."""
     sampler, options = solvers.get(solver, stochastic=True), {}
     if solver in solvers.STOCHASTIC_SOLVERS:
