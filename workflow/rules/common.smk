@@ -225,6 +225,8 @@ DATA_IDS = {
     for kind in ("cifar10", "celeba")
 }
 RANKED = config["spectrum"]["datasets"]
+# every strategy a figure can draw, each styled from its entry (diffsched.studies.styles)
+STYLED = {**config["strategies"], **config["sweep"]["search"]}
 
 
 # Inputs that depend on wildcards.
