@@ -100,6 +100,12 @@ def log_axis(axis, values=None) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def _log_log(ax) -> None:
+    """Both axes of ``ax`` on log scales with tick labels that fit (:func:`log_axis`)."""
+    log_axis(ax.xaxis)
+    log_axis(ax.yaxis)
+
+
 def _legend_right(fig, axes, order=None, title=None) -> None:
     """One legend for the figure, right of the panels (outside the data), entries in ``order`` where given; the
     panels' own legends removed."""
@@ -166,10 +172,12 @@ def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, 
             hit = star[star["steps"] == n]
             if len(hit):
                 ax.plot(hit["gamma_star"], hit["kl_forward"], "*", color=color, ms=10)
-        ax.set(xscale="log", yscale="log", xlabel="tangent coefficient gamma", ylabel="KL [nats]",
-               title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        ax.set(xlabel="tangent coefficient gamma", ylabel="KL [nats]", title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        _log_log(ax)
         ax_star.plot(star["steps"], star["gamma_star"], "o-", ms=3)
-        ax_star.set(xscale="log", yscale="log", xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+        ax_star.set(xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+        log_axis(ax_star.xaxis, star["steps"])
+        log_axis(ax_star.yaxis)
     save(fig, out, caption)
 
 
@@ -196,7 +204,8 @@ def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
         for _, part in table.groupby("steps"):
             best = part.loc[part["kl_forward"].idxmin()]
             ax.plot(best["rho"], best["kl_forward"], "k*", ms=8)
-        ax.set(yscale="log", xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+        ax.set(xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+        log_axis(ax.yaxis)
     save(fig, out, caption)
 
 
@@ -249,6 +258,7 @@ def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, capt
         ax.axhline(gamma**2, color=line.get_color(), ls="--", lw=0.8)
     ax.axhline(floor, color="0.5", ls=":", lw=0.8, label="floor (2/255)^2/12, 8-bit quantisation")
     ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
+    _log_log(ax)
     ax.legend(fontsize=7)
     save(fig, out, caption)
 
@@ -316,7 +326,7 @@ def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
     fig, axes = _panels(len(datasets), sharey=True)
     for ax, dataset in zip(axes, datasets):
         sns.lineplot(curves[curves["dataset"] == dataset], x="step", y="loss", hue="model", ax=ax)
-        ax.set_yscale("log")
+        log_axis(ax.yaxis)
         ax.set_title(dataset)
         ax.set_ylabel("training loss (EDM-weighted)")
     save(fig, out, caption)
@@ -338,8 +348,8 @@ def ideal_gap(table: pd.DataFrame, out, caption: str) -> None:
         oracles = part.drop_duplicates(["oracle", "sigma"])
         for (oracle, rows), style in zip(oracles.groupby("oracle", sort=False), ("--", ":")):
             ax.plot(rows["sigma"], rows["oracle_mse"], style, color="k", lw=0.9, label=f"{oracle} oracle's own error")
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="per-pixel squared difference",
-               title=part["source"].iloc[0])
+        ax.set(xlabel="noise level sigma", ylabel="per-pixel squared difference", title=part["source"].iloc[0])
+        _log_log(ax)
         ax.legend(fontsize=6)
     save(fig, out, caption)
 
@@ -354,7 +364,8 @@ def noise_level(table: pd.DataFrame, out, caption: str) -> None:
         sns.lineplot(part, x="sigma", y="rms_log_error", hue="estimator", marker="o", markersize=4, ax=ax)
         dimension = part["dimension"].iloc[0]
         ax.axhline(part["high_dim_prediction"].iloc[0], color="k", ls="--", lw=0.8, label="1/sqrt(2d)")
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
+        _log_log(ax)
+        ax.set(xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
                title=f"{part['source'].iloc[0]}, d = {dimension}")
         ax.legend(fontsize=7)
     save(fig, out, caption)
@@ -390,7 +401,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
-        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        ax.set(xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        _log_log(ax)
         _blind_title(ax, part)
         ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -406,7 +418,8 @@ def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
         for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
             ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
             ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        ax.set(xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        _log_log(ax)
         _blind_title(ax, part)
         ax.legend(fontsize=7)
     save(fig, out, caption)
@@ -466,5 +479,5 @@ def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set_xticks(range(len(criteria)), criteria, rotation=30, fontsize=6)
         ax.set(ylim=(-1.05, 1.05), ylabel="Spearman (criterion vs FID)", title=f"{dataset}, {denoiser}")
-        ax.legend(fontsize=5)
+        ax.legend(fontsize=6.5)
     save(fig, out, caption)
