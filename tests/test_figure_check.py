@@ -138,6 +138,7 @@ def test_new_fid_vs_nfe_passes(tmp_path, intervals):
 
 
 def test_new_criterion_vs_fid_passes(tmp_path, intervals):
+    intervals = intervals[intervals["dataset"] == "cifar10"]  # two panels a row: enough to crowd the labels
     crit = intervals[["dataset", "denoiser", "solver", "nfe_budget", "strategy"]].copy()
     crit["crit_kl"] = 2000.0 / crit["nfe_budget"] ** 2 * (1 + crit.index % 7 / 10)
     crit["crit_w2"] = 50000.0 / crit["nfe_budget"] * (1 + crit.index % 5 / 10)
@@ -149,11 +150,11 @@ def test_new_criterion_vs_fid_passes(tmp_path, intervals):
 def test_new_kl_vs_nfe_figures_pass(tmp_path):
     rows = [{"criterion": c, "solver": s, "nfe": n, "strategy": name, "value": (k + 1) * 0.3 * n ** -2.0 * (i + 1)}
             for i, c in enumerate(["kl", "kl_reverse", "kl_smoothed", "kl_sigma_min", "w2"])
-            for s in ["euler", "heun", "dpmpp_2m", "ipndm"] for n in NFE for k, name in enumerate(CONFIG["strategies"])]
+            for s in ["euler", "heun"] for n in NFE for k, name in enumerate(CONFIG["strategies"])]
     table = pd.DataFrame(rows)
     drawn = styles.strategy_styles(ENTRIES)
     plots.criteria_vs_nfe(table, drawn, tmp_path / "one.pdf", "Every criterion against NFE. seed: none")
-    plots.paper_criterion_vs_nfe({"cifar10": table, "celeba32": table, "cifar10_16": table}, drawn,
+    plots.paper_criterion_vs_nfe({"cifar10": table, "celeba32": table}, drawn,
                                  tmp_path / "summary.pdf", "KL against NFE. seed: none")
     assert figure_check.check_png(tmp_path / "one.png") == []
     assert figure_check.check_png(tmp_path / "summary.png") == []
