@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from adjustText import adjust_text  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from diffsched.infra.atomic import atomic_path  # noqa: E402
 from diffsched.studies import figure_check, styles  # noqa: E402
@@ -81,7 +81,8 @@ def _number(x: float, _=None) -> str:
 
 def log_axis(axis, values=None) -> None:
     """Log scale with tick labels that fit: the data's own ``values`` when given (thinned to at most 7, kept apart
-    on the log scale), else 1-2-5 ticks in a narrow range and decades in a wide one; minor ticks unlabelled."""
+    on the log scale), else 1-2-5 ticks in a narrow range, decades in a wide one and three plain ticks within half a
+    decade; minor ticks unlabelled."""
     axis.axes.set(**{f"{axis.axis_name}scale": "log"})
     if values is not None:
         values = np.array(sorted({float(v) for v in values if v > 0}))
@@ -95,7 +96,8 @@ def log_axis(axis, values=None) -> None:
         low, high = sorted(axis.get_view_interval())
         decades = np.log10(high / low) if low > 0 else 10.0
         subs = (1.0, 2.0, 5.0) if decades < 1.3 else (1.0, 3.0) if decades < 2.5 else (1.0,)
-        axis.set_major_locator(LogLocator(subs=subs, numticks=8))
+        # under about half a decade LogLocator falls back to a dense linear locator: three linear ticks instead
+        axis.set_major_locator(MaxNLocator(3) if decades < 0.6 else LogLocator(subs=subs, numticks=8))
     axis.set_major_formatter(FuncFormatter(_number))
     axis.set_minor_formatter(NullFormatter())
 
@@ -455,6 +457,8 @@ def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, str
             ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}, {solver}")
             if (part[f"crit_{name}"] > 0).all():
                 log_axis(ax.xaxis)
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(4))
             if texts:
                 adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
     _legend_right(fig, axes.ravel(), order=names, title="strategy")
@@ -467,7 +471,7 @@ def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
     fid = table[table["metric"] == "fid"]
     panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
     criteria = list(dict.fromkeys(fid["criterion"]))
-    fig, axes = _panels(len(panels), width=4.4)
+    fig, axes = _panels(len(panels), width=4.4, rows=int(np.ceil(len(panels) / 3)))
     for ax, (dataset, denoiser) in zip(axes, panels):
         part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
         cells = list(part.groupby(["solver", "nfe_budget"]))

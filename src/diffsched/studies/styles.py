@@ -53,7 +53,7 @@ FAMILIES = {
                        ("o", "s", "^", "v", "D")),
     "spectral closed form": ("-.", ("#2ca02c", "#98c379", "#1b7837"), ("h", "p")),
     "criterion pick": ("-", ("#ff7f0e", "#9467bd", "#e377c2", "#8c564b", "#bcbd22"), ("P", "X", "d", "<", ">", "8")),
-    "search baseline": (":", ("#a6611a", "#dfc27d", "#543005"), ("H", "*")),
+    "search baseline": (":", ("#a6611a", "#5e3c1a", "#b8860b"), ("H", "x")),
     "other": ((0, (1, 1)), ("#444444", "#999999"), ("1", "2", "3")),
 }
 PAPER_PICK = Style(color="#d62728", marker="*", linestyle="-", linewidth=2.4, markersize=9.0, zorder=5.0,
