@@ -167,3 +167,16 @@ def test_caption_lead_and_provenance_are_stored(tmp_path):
     plots.save(fig, tmp_path / "f.pdf", caption)
     with Image.open(tmp_path / "f.png") as image:
         assert image.text["Description"] == caption
+
+
+def test_the_optimum_under_its_new_schedule_name_is_still_the_paper_pick():
+    renamed = {"kl_optimal": {"schedule": "optimal"},
+               "w2_optimal": {"schedule": "optimal", "params": {"criterion": "w2"}}}
+    drawn = styles.strategy_styles(renamed)
+    assert drawn["kl_optimal"] is styles.PAPER_PICK and drawn["w2_optimal"].family == "criterion pick"
+
+
+def test_a_strategy_without_an_entry_is_drawn_unlike_the_others():
+    drawn = styles.with_unknown(styles.strategy_styles(ENTRIES), ["edm", "mystery", "another"])
+    keys = [(s.color, s.marker, s.linestyle) for s in drawn.values()]
+    assert drawn["mystery"].family == "other" and len(set(keys)) == len(keys) == len(ENTRIES) + 2

@@ -129,6 +129,7 @@ def _strategy_line(ax, x, y, name: str, style: styles.Style, **kwargs) -> None:
 
 def kl_vs_steps(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """KL vs steps, log-log: a row per spectrum, sampler grids (to 0) and schedule grids (to sigma_min)."""
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
     fig, axes = _panels(2 * len(tables), width=4.0, height=3.0, rows=len(tables))
     for row, (spectrum, table) in enumerate(tables.items()):
         for col, (terminal, title) in enumerate([("zero", "final step to 0; KL to the source"),
@@ -150,6 +151,7 @@ def kl_vs_steps(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, cap
 
 def em_ratio(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """N^2 KL / (sum J^2 / 4) against N: tends to 1 for every schedule."""
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
     fig, axes = _panels(len(tables), width=4.0, height=3.0)
     for ax, (spectrum, table) in zip(axes, tables.items()):
         for name in [s for s in strategy_styles if s in set(table["strategy"])]:
@@ -185,6 +187,7 @@ def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, 
 
 def grids(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """Sigma against step index (log scale) for every strategy at one n, a panel per spectrum."""
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
     fig, axes = _panels(len(tables), width=4.4, height=3.4)
     for ax, (spectrum, table) in zip(axes, tables.items()):
         positive = table[table["sigma"] > 0]
@@ -213,6 +216,7 @@ def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
 
 def _criterion_panel(ax, table: pd.DataFrame, strategy_styles: dict, ylabel: str, title: str) -> None:
     """One criterion against NFE (log-log), a line per strategy in its style (columns strategy, nfe, value)."""
+    strategy_styles = styles.with_unknown(strategy_styles, table["strategy"])
     for name in [s for s in strategy_styles if s in set(table["strategy"])]:
         rows = table[table["strategy"] == name].sort_values("nfe")
         _strategy_line(ax, rows["nfe"], rows["value"], name, strategy_styles[name])
@@ -284,6 +288,7 @@ def fid_vs_nfe(intervals: pd.DataFrame, strategy_styles: dict, out, caption: str
     sweep's bootstrap scores), one panel per data set, denoiser and solver, one legend beside them."""
     fid = intervals[intervals["metric"] == "fid"]
     cells = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
+    strategy_styles = styles.with_unknown(strategy_styles, fid["strategy"])
     fig, axes = _panels(len(cells), width=3.6, height=2.9, rows=int(np.ceil(len(cells) / 3)))
     names = [s for s in strategy_styles if s in set(fid["strategy"])]
     for ax, (dataset, denoiser, solver) in zip(axes, cells):
@@ -436,6 +441,7 @@ def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, str
     by = ["dataset", "denoiser", "solver", "nfe_budget", "strategy"]
     crit = table.groupby(by, as_index=False)[[f"crit_{c}" for c in criteria]].mean()
     fid = intervals[intervals["metric"] == "fid"].merge(crit, on=by)
+    strategy_styles = styles.with_unknown(strategy_styles, fid["strategy"])
     panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
     names = [s for s in strategy_styles if s in set(fid["strategy"])]
     fig, axes = plt.subplots(len(criteria), len(panels), figsize=(3.1 * len(panels), 2.35 * len(criteria)),

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from diffsched.method import solvers, strategies
 
 PAPER_CRITERION = "kl"
+FINITE_N_OPTIMA = ("kl_optimal", "optimal")  # the finite-N optimum's schedule kind, by its old and new name
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ FAMILIES = {
     "spectral closed form": ("-.", ("#2ca02c", "#98c379", "#1b7837"), ("h", "p")),
     "criterion pick": ("-", ("#ff7f0e", "#9467bd", "#e377c2", "#8c564b", "#bcbd22"), ("P", "X", "d", "<", ">", "8")),
     "search baseline": (":", ("#a6611a", "#5e3c1a", "#b8860b"), ("H", "x")),
-    "other": ((0, (1, 1)), ("#444444", "#999999"), ("1", "2", "3")),
+    "other": ((0, (1, 1)), ("#444444", "#999999"), ("o", "s", "^")),
 }
 PAPER_PICK = Style(color="#d62728", marker="*", linestyle="-", linewidth=2.4, markersize=9.0, zorder=5.0,
                    family="paper's pick (KL)")
@@ -67,7 +68,7 @@ def family(entry: dict | None) -> str:
     kind = entry["schedule"]
     if kind in strategies.SEARCH_GRIDS:
         return "search baseline"
-    if kind == "kl_optimal":
+    if kind in FINITE_N_OPTIMA:
         return "criterion pick"
     if kind in strategies.NEEDS_SPECTRUM:
         return "spectral closed form"
@@ -78,7 +79,7 @@ def family(entry: dict | None) -> str:
 
 def is_paper_pick(entry: dict | None) -> bool:
     """Whether the entry is the KL's finite-N optimum, the paper's recommended grid."""
-    return (entry is not None and entry["schedule"] == "kl_optimal"
+    return (entry is not None and entry["schedule"] in FINITE_N_OPTIMA
             and entry.get("params", {}).get("criterion", PAPER_CRITERION) == PAPER_CRITERION)
 
 
@@ -98,6 +99,13 @@ def strategy_styles(entries: dict[str, dict]) -> dict[str, Style]:
         out[label] = Style(color=colours[k % len(colours)], marker=markers[k % len(markers)], linestyle=linestyle,
                            family=name)
     return out
+
+
+def with_unknown(drawn: dict[str, Style], labels) -> dict[str, Style]:
+    """``drawn`` plus a style of the family 'other' for each label it lacks (a strategy without an entry), so
+    every series of a table is drawn and none is drawn alike."""
+    extra = [label for label in dict.fromkeys(labels) if label not in drawn]
+    return {**drawn, **strategy_styles(dict.fromkeys(extra))}
 
 
 def labelled(style: Style) -> bool:
