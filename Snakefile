@@ -50,6 +50,7 @@ rule all:
     input:
         gaussian_outputs(),
         rules.ranking_outputs.output,
+        [F("data", f"kl_vs_nfe_{name}.{e}") for name in RANKED for e in ("pdf", "png")],
         rules.sweep_outputs.output,
         rules.ablation_outputs.output,
         rules.probe_outputs.output,

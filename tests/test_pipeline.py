@@ -40,6 +40,7 @@ def expected_outputs(tmp):
     paths += [f"gaussian/kl_table_{s}.{e}" for s in ("lowdim", "powerlaw") for e in ("csv", "md")]
     paths += [f"gaussian/{c}.{e}" for c in ("monte_carlo", "one_eigenvalue", "vp_schemes") for e in ("csv", "md")]
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
+    paths += [f"data/kl_vs_nfe_{d}.{e}" for d in ("cifar10", "celeba32", "cifar10_16") for e in ("pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("kl_picks", "kl_table_cifar10", "kl_table_celeba32") for e in ("csv", "md")]
     paths += [f"data/chosen_grids_{d}.json" for d in ("cifar10", "celeba32")]
     paths += [f"sweep/{f}.{e}" for f in ("sweep_table", "rank_correlation", "bootstrap") for e in ("csv", "md")]
@@ -64,6 +65,20 @@ def test_every_figure_and_table_is_made(smoke_run):
     assert "source: synthetic Gaussian" in table and "**" in table and "kl_optimal" in table
     picks = (smoke_run / "figures/data/kl_picks.md").read_text()
     assert "CIFAR-10 (JPEG q75 copy), 32x32 (500 train images)" in picks and "CelebA 10k subset" in picks
+
+
+def test_every_figure_passes_the_figure_check(smoke_run):
+    from diffsched.studies import figure_check
+
+    figures = sorted((smoke_run / "figures").rglob("*.png"))
+    assert len(figures) == sum(p.suffix == ".png" for p in expected_outputs(smoke_run))
+    assert [p for png in figures for p in figure_check.check_png(png)] == []
+
+
+def test_one_data_set_figure_is_made_alone(smoke_run):
+    target = smoke_run / "figures/data/kl_vs_nfe_celeba32.png"
+    plan = snakemake(smoke_run, str(target), "--forcerun", "ranking_figure", "--dry-run", "--quiet", "rules").stdout
+    assert "ranking_figure" in plan and "ranking_outputs" not in plan
 
 
 def test_sweep_table_scores_every_strategy(smoke_run):

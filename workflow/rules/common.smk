@@ -115,6 +115,8 @@ DATA_IDS = {
     for kind in datasets.DATASETS
 }
 RANKED = config["spectrum"]["datasets"]
+# every strategy a figure can draw, each styled from its entry (diffsched.studies.styles)
+STYLED = {**config["strategies"], **config["sweep"]["search"]}
 
 
 # Inputs that depend on wildcards.

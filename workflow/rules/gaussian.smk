@@ -63,6 +63,7 @@ rule gaussian_figure:
         settings=lambda w: gaussian_settings(
             ["sigma_min", "sigma_max", "init", "grid_steps", "solvers"]
         ),
+        strategies=STYLED,
     script:
         "../scripts/gaussian_figure.py"
 

@@ -62,5 +62,35 @@ rule ranking_outputs:
             **config["noise"],
         },
         solvers=config["solvers"],
+        strategies=STYLED,
     script:
         "../scripts/ranking_outputs.py"
+
+
+rule ranking_figure:
+    input:
+        table=R("ranking/{name}/kl_table.csv"),
+        spectrum=R("spectrum/{name}.npz"),
+    output:
+        pdf=F("data/kl_vs_nfe_{name}.pdf"),
+        png=report(
+            F("data/kl_vs_nfe_{name}.png"),
+            caption="../report/data_kl_vs_nfe_one.rst",
+            category="Data spectra and KL choices",
+            subcategory="{name}",
+        ),
+    log:
+        R("logs/ranking/figure_{name}.log"),
+    benchmark:
+        R("benchmarks/ranking_figure/{name}.tsv")
+    wildcard_constraints:
+        name="|".join(RANKED),
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("ranking_figure"),
+    params:
+        ranking={"nfe": config["ranking"]["nfe"], **config["noise"]},
+        strategies=STYLED,
+    script:
+        "../scripts/ranking_figure.py"

@@ -147,6 +147,7 @@ rule sweep_outputs:
     resources:
         **job_resources("sweep_outputs"),
     params:
+        strategies=STYLED,
         grid_cells=GRID_CELLS,
         sweep={
             k: SW[k]

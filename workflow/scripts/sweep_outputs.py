@@ -6,7 +6,7 @@ import pandas as pd
 
 from diffsched.metrics import bootstrap, scores
 from diffsched.method import gaussian
-from diffsched.studies import plots, sweep
+from diffsched.studies import plots, styles, sweep
 from diffsched.infra import provenance, tables
 from diffsched.infra.atomic import write_text
 
@@ -70,12 +70,16 @@ def main(sm) -> None:
         "Every exact Gaussian criterion against FID and KID per cell: rank correlations, the criterion's pick, the "
         "metric's best, the pick's regret and the pick minus each baseline, with intervals; a difference whose "
         "interval holds 0 is unresolved", **facts, **resampled)))
-    plots.fid_vs_nfe(intervals, sm.output.fid_pdf, provenance.caption(
-        "FID against NFE budget per strategy (seeds pooled; bars: the FID's paired-bootstrap interval)",
-        **facts, **resampled))
-    plots.criterion_vs_fid(table, intervals, list(gaussian.CRITERIA), sm.output.criterion_pdf, provenance.caption(
-        "Exact Gaussian criteria of each grid against its FID (criterion averaged over seeds, bars: FID interval)",
-        **facts, **resampled))
+    drawn = styles.strategy_styles(sm.params.strategies)
+    plots.fid_vs_nfe(intervals, drawn, sm.output.fid_pdf, provenance.caption(
+        "FID against NFE budget per strategy in each data set, denoiser and solver: compare the paper's pick (thick "
+        "red) with the hand-made grids (dashed) and the search baselines (dotted); bars are the FID's "
+        "paired-bootstrap interval, seeds pooled", **facts, **resampled))
+    plots.criterion_vs_fid(table, intervals, list(gaussian.CRITERIA), drawn, sm.output.criterion_pdf,
+                           provenance.caption(
+        "Each exact Gaussian criterion of a grid (rows) against its FID, a line per strategy through its NFE "
+        "budgets: a criterion that ranks the grids as FID does puts the points on a rising line; criterion "
+        "averaged over seeds, bars the FID's interval", **facts, **resampled))
     plots.spearman_intervals(boot, sm.output.spearman_pdf, provenance.caption(
         "Spearman rank correlation of each criterion with FID across strategies, with its interval",
         **facts, **resampled))

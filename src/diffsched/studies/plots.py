@@ -1,10 +1,15 @@
 """One function per figure: each reads tidy result tables and writes a pdf and a png with a caption.
 
-The caption, drawn under the axes and stored in the PDF metadata, says what produced the figure.
+Strategies, solvers and data sets are drawn as :mod:`diffsched.studies.styles` says, the same in every figure.
+Under the panels, the caption's first sentence says what the figure shows; the rest, its provenance (data source,
+counts, solver, seed, code version), follows in small type and is stored in the files' metadata. The PNG also
+carries the measurements :mod:`diffsched.studies.figure_check` reads.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import textwrap
 from pathlib import Path
 
@@ -15,58 +20,147 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from adjustText import adjust_text  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from diffsched.infra.atomic import atomic_path  # noqa: E402
+from diffsched.studies import figure_check, styles  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="paper")
+DPI = 150
+LEAD_PT, FACTS_PT, LABEL_PT = 8.5, 6.5, 6.5
+LINE_SPACING = 1.35
+
+
+def _wrap(text: str, fig, points: float) -> list[str]:
+    """Lines of ``text`` that fit the figure's width at ``points`` (about half an em per character)."""
+    return textwrap.wrap(text, width=max(40, int(fig.get_figwidth() * 72 / (0.5 * points))))
 
 
 def save(fig, pdf_path, caption: str) -> None:
-    """Write ``pdf_path`` and the png beside it, each atomically, with the caption under the figure."""
+    """Write ``pdf_path`` and the png beside it, each atomically: the caption's first sentence (up to '. ') under
+    the panels, its provenance below in small type, the whole caption in the metadata."""
     pdf_path = Path(pdf_path)
-    wrapped = "\n".join(textwrap.wrap(caption, width=int(fig.get_figwidth() * 16)))
-    fig.text(0.01, 0.005, wrapped, ha="left", va="bottom", fontsize=6.5, color="0.25")
-    lines = wrapped.count("\n") + 1
-    fig.tight_layout(rect=(0, 0.03 * lines * 7 / fig.get_figheight(), 1, 1))
+    what, _, facts = caption.partition(". ")
+    lead, small = _wrap(what.rstrip(".") + ".", fig, LEAD_PT), _wrap(facts, fig, FACTS_PT)
+    facts_in = len(small) * FACTS_PT * LINE_SPACING / 72
+    caption_in = facts_in + len(lead) * LEAD_PT * LINE_SPACING / 72 + 0.15
+    fig.set_figheight(fig.get_figheight() + caption_in)
+    height = fig.get_figheight()
+    fig.text(0.01, 0.04 / height, "\n".join(small), ha="left", va="bottom", fontsize=FACTS_PT, color="0.3")
+    fig.text(0.01, (facts_in + 0.08) / height, "\n".join(lead), ha="left", va="bottom", fontsize=LEAD_PT)
+    fig.tight_layout(rect=(0, caption_in / height, 1, 1))
+    description = json.dumps(figure_check.describe(fig, DPI))
     with atomic_path(pdf_path) as tmp:
-        fig.savefig(tmp, format="pdf", metadata={"Title": pdf_path.stem, "Subject": caption, "Creator": "diffsched"})
+        fig.savefig(tmp, format="pdf", bbox_inches="tight", pad_inches=0.05,
+                    metadata={"Title": pdf_path.stem, "Subject": caption, "Creator": "diffsched"})
     with atomic_path(pdf_path.with_suffix(".png")) as tmp:
-        fig.savefig(tmp, format="png", dpi=150, metadata={"Description": caption})
+        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.05,
+                    metadata={"Description": caption, figure_check.KEY: description})
     plt.close(fig)
 
 
-def _panels(count: int, width: float = 4.2, height: float = 3.4, rows: int = 1, sharey=False):
+def _panels(count: int, width: float = 4.2, height: float = 3.4, rows: int = 1, sharey=False, sharex=False):
     cols = int(np.ceil(count / rows))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False, sharey=sharey)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, sharey=sharey,
+                             sharex=sharex)
+    for ax in axes.ravel()[count:]:
+        ax.set_visible(False)
     return fig, axes.ravel()
 
 
-def kl_vs_steps(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+def _number(x: float, _=None) -> str:
+    """A tick label that stays short: plain digits from 0.001 to 99999, else a power of ten or 1e+05 style."""
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e5:
+        return f"{x:g}"
+    power = math.log10(abs(x))
+    return f"$10^{{{round(power)}}}$" if abs(power - round(power)) < 1e-9 else f"{x:.0e}"
+
+
+def log_axis(axis, values=None) -> None:
+    """Log scale with tick labels that fit: the data's own ``values`` when given (thinned to at most 7, kept apart
+    on the log scale), else 1-2-5 ticks in a narrow range, decades in a wide one and three plain ticks within half a
+    decade; minor ticks unlabelled."""
+    axis.axes.set(**{f"{axis.axis_name}scale": "log"})
+    if values is not None:
+        values = np.array(sorted({float(v) for v in values if v > 0}))
+        gap = np.log10(values[-1] / values[0]) / 7 if len(values) > 1 else 0.0
+        kept = [values[0]]
+        for v in values[1:]:
+            if np.log10(v / kept[-1]) >= gap:
+                kept.append(v)
+        axis.set_major_locator(FixedLocator(kept))
+    else:
+        low, high = sorted(axis.get_view_interval())
+        decades = np.log10(high / low) if low > 0 else 10.0
+        subs = (1.0, 2.0, 5.0) if decades < 1.3 else (1.0, 3.0) if decades < 2.5 else (1.0,)
+        # under about half a decade LogLocator falls back to a dense linear locator: three linear ticks instead
+        axis.set_major_locator(MaxNLocator(3) if decades < 0.6 else LogLocator(subs=subs, numticks=8))
+    axis.set_major_formatter(FuncFormatter(_number))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _log_log(ax) -> None:
+    """Both axes of ``ax`` on log scales with tick labels that fit (:func:`log_axis`)."""
+    log_axis(ax.xaxis)
+    log_axis(ax.yaxis)
+
+
+def _legend_right(fig, axes, order=None, title=None) -> None:
+    """One legend for the figure, right of the panels (outside the data), entries in ``order`` where given; the
+    panels' own legends removed."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+        if ax.get_legend():
+            ax.get_legend().remove()
+    labels = [k for k in (order or []) if k in entries] + [k for k in entries if k not in (order or [])]
+    fig.legend([entries[k] for k in labels], labels, loc="upper left", bbox_to_anchor=(1.0, 0.98),
+               fontsize=7, title=title, title_fontsize=7.5, frameon=False)
+
+
+def _strategy_line(ax, x, y, name: str, style: styles.Style, **kwargs) -> None:
+    """One strategy's series in its style."""
+    ax.plot(x, y, label=name, **{**style.kwargs, **kwargs})
+
+
+def kl_vs_steps(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """KL vs steps, log-log: a row per spectrum, sampler grids (to 0) and schedule grids (to sigma_min)."""
-    fig, axes = _panels(2 * len(tables), rows=len(tables))
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
+    fig, axes = _panels(2 * len(tables), width=4.0, height=3.0, rows=len(tables))
     for row, (spectrum, table) in enumerate(tables.items()):
-        for col, (terminal, title) in enumerate([("zero", "sampler grid, final step to 0; KL to the source"),
+        for col, (terminal, title) in enumerate([("zero", "final step to 0; KL to the source"),
                                                  ("sigma_min", "ends at sigma_min; KL to that marginal")]):
             ax = axes[2 * row + col]
             part = table[table["terminal"] == terminal]
-            sns.lineplot(part, x="steps", y="kl_forward", hue="strategy", marker="o", markersize=3, ax=ax)
+            for name in [s for s in strategy_styles if s in set(part["strategy"])]:
+                rows = part[part["strategy"] == name].sort_values("steps")
+                _strategy_line(ax, rows["steps"], rows["kl_forward"], name, strategy_styles[name], markersize=3)
             n = np.array(sorted(part["steps"].unique()), dtype=float)
             anchor = part[part["steps"] == n[-1]]["kl_forward"].median()
-            ax.plot(n, anchor * (n / n[-1]) ** -2.0, "k--", lw=0.8, label="slope -2")
-            ax.set(xscale="log", yscale="log", xlabel="steps n (Euler NFE)", ylabel="KL(source || output) [nats]",
-                   title=f"{spectrum}\n{title}")
-            ax.legend(fontsize=6)
+            ax.plot(n, anchor * (n / n[-1]) ** -2.0, color="k", ls=(0, (4, 2, 1, 2)), lw=0.8, label="slope -2")
+            log_axis(ax.xaxis)
+            log_axis(ax.yaxis)
+            ax.set(xlabel="steps n (Euler NFE)", ylabel="KL(source || output) [nats]", title=f"{spectrum}\n{title}")
+    _legend_right(fig, axes, order=list(strategy_styles), title="strategy")
     save(fig, out, caption)
 
 
-def em_ratio(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+def em_ratio(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """N^2 KL / (sum J^2 / 4) against N: tends to 1 for every schedule."""
-    fig, axes = _panels(len(tables))
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
+    fig, axes = _panels(len(tables), width=4.0, height=3.0)
     for ax, (spectrum, table) in zip(axes, tables.items()):
-        sns.lineplot(table, x="intervals", y="ratio", hue="strategy", marker="o", markersize=3, ax=ax)
+        for name in [s for s in strategy_styles if s in set(table["strategy"])]:
+            rows = table[table["strategy"] == name].sort_values("intervals")
+            _strategy_line(ax, rows["intervals"], rows["ratio"], name, strategy_styles[name], markersize=3)
         ax.axhline(1.0, color="k", lw=0.8, ls="--")
-        ax.set(xscale="log", xlabel="intervals N", ylabel="N^2 KL / (sum_i J_i^2 / 4)", title=spectrum)
-        ax.legend(fontsize=6)
+        log_axis(ax.xaxis)
+        ax.set(xlabel="intervals N", ylabel="N^2 KL / (sum_i J_i^2 / 4)", title=spectrum)
+    _legend_right(fig, axes, order=list(strategy_styles), title="strategy")
     save(fig, out, caption)
 
 
@@ -82,20 +176,27 @@ def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, 
             hit = star[star["steps"] == n]
             if len(hit):
                 ax.plot(hit["gamma_star"], hit["kl_forward"], "*", color=color, ms=10)
-        ax.set(xscale="log", yscale="log", xlabel="tangent coefficient gamma", ylabel="KL [nats]",
-               title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        ax.set(xlabel="tangent coefficient gamma", ylabel="KL [nats]", title=f"{spectrum}\nKL vs gamma (star: gamma*)")
+        _log_log(ax)
         ax_star.plot(star["steps"], star["gamma_star"], "o-", ms=3)
-        ax_star.set(xscale="log", yscale="log", xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+        ax_star.set(xlabel="steps n", ylabel="gamma*", title=f"{spectrum}\ngamma* vs n")
+        log_axis(ax_star.xaxis, star["steps"])
+        log_axis(ax_star.yaxis)
     save(fig, out, caption)
 
 
-def grids(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
+def grids(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """Sigma against step index (log scale) for every strategy at one n, a panel per spectrum."""
-    fig, axes = _panels(len(tables), width=5.0, height=4.0)
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
+    fig, axes = _panels(len(tables), width=4.4, height=3.4)
     for ax, (spectrum, table) in zip(axes, tables.items()):
-        sns.lineplot(table[table["sigma"] > 0], x="index", y="sigma", hue="strategy", marker="o", ax=ax)
-        ax.set(yscale="log", xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=spectrum)
-        ax.legend(fontsize=6)
+        positive = table[table["sigma"] > 0]
+        for name in [s for s in strategy_styles if s in set(positive["strategy"])]:
+            rows = positive[positive["strategy"] == name].sort_values("index")
+            _strategy_line(ax, rows["index"], rows["sigma"], name, strategy_styles[name])
+        log_axis(ax.yaxis)
+        ax.set(xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=spectrum)
+    _legend_right(fig, axes, order=list(strategy_styles), title="strategy")
     save(fig, out, caption)
 
 
@@ -108,26 +209,49 @@ def rho_sweep(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
         for _, part in table.groupby("steps"):
             best = part.loc[part["kl_forward"].idxmin()]
             ax.plot(best["rho"], best["kl_forward"], "k*", ms=8)
-        ax.set(yscale="log", xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+        ax.set(xlabel="rho (1 uniform, 2 quadratic)", ylabel="KL [nats]", title=spectrum)
+        log_axis(ax.yaxis)
     save(fig, out, caption)
 
 
-def solvers(tables: dict[str, pd.DataFrame], out, caption: str) -> None:
-    """Each criterion against NFE, one panel per solver (columns) and spectrum x criterion (rows), one line per
-    strategy (the grids chosen under that criterion: :func:`diffsched.studies.ranking.kl_table`)."""
+def _criterion_panel(ax, table: pd.DataFrame, strategy_styles: dict, ylabel: str, title: str) -> None:
+    """One criterion against NFE (log-log), a line per strategy in its style (columns strategy, nfe, value)."""
+    strategy_styles = styles.with_unknown(strategy_styles, table["strategy"])
+    for name in [s for s in strategy_styles if s in set(table["strategy"])]:
+        rows = table[table["strategy"] == name].sort_values("nfe")
+        _strategy_line(ax, rows["nfe"], rows["value"], name, strategy_styles[name])
+    log_axis(ax.xaxis, table["nfe"])
+    log_axis(ax.yaxis)
+    ax.set(xlabel="NFE", ylabel=ylabel, title=title)
+
+
+def criteria_vs_nfe(table: pd.DataFrame, strategy_styles: dict, out, caption: str) -> None:
+    """Every exact criterion (rows) against NFE for one data set or spectrum, a column per solver, a line per
+    strategy (its grid is the same under every criterion: :func:`diffsched.studies.ranking.kl_table`)."""
+    solver_names, criteria = list(dict.fromkeys(table["solver"])), list(dict.fromkeys(table["criterion"]))
+    fig, axes = plt.subplots(len(criteria), len(solver_names), figsize=(3.0 * len(solver_names), 2.3 * len(criteria)),
+                             squeeze=False, sharex=True)
+    for row, criterion in zip(axes, criteria):
+        for ax, solver in zip(row, solver_names):
+            part = table[(table["criterion"] == criterion) & (table["solver"] == solver)]
+            _criterion_panel(ax, part, strategy_styles, criterion, f"{criterion}, {solver}")
+    _legend_right(fig, axes.ravel(), order=list(strategy_styles), title="strategy")
+    save(fig, out, caption)
+
+
+def paper_criterion_vs_nfe(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str,
+                           criterion: str = styles.PAPER_CRITERION) -> None:
+    """The paper's criterion (KL(source || output)) against NFE, a row per data set or spectrum and a column per
+    solver, a line per strategy: the summary of :func:`criteria_vs_nfe`'s per-data-set figures."""
     first = next(iter(tables.values()))
-    solver_names, criteria = list(dict.fromkeys(first["solver"])), list(dict.fromkeys(first["criterion"]))
-    rows = [(spectrum, criterion) for spectrum in tables for criterion in criteria]
-    fig, axes = _panels(len(solver_names) * len(rows), width=3.4, rows=len(rows))
-    for row, (spectrum, criterion) in enumerate(rows):
-        table = tables[spectrum][tables[spectrum]["criterion"] == criterion]
-        for col, solver in enumerate(solver_names):
-            ax = axes[row * len(solver_names) + col]
-            sns.lineplot(table[table["solver"] == solver], x="nfe", y="value", hue="strategy", marker="o",
-                         markersize=3, ax=ax, legend=(col == len(solver_names) - 1))
-            ax.set(xscale="log", yscale="log", xlabel="NFE", ylabel=criterion, title=f"{spectrum}\n{solver}")
-            if ax.get_legend():
-                ax.legend(fontsize=5)
+    solver_names = list(dict.fromkeys(first["solver"]))
+    fig, axes = plt.subplots(len(tables), len(solver_names), figsize=(3.0 * len(solver_names), 2.4 * len(tables)),
+                             squeeze=False, sharex=True)
+    for row, (name, table) in zip(axes, tables.items()):
+        for ax, solver in zip(row, solver_names):
+            part = table[(table["criterion"] == criterion) & (table["solver"] == solver)]
+            _criterion_panel(ax, part, strategy_styles, f"{criterion} [nats]", f"{name}\n{solver}")
+    _legend_right(fig, axes.ravel(), order=list(strategy_styles), title="strategy")
     save(fig, out, caption)
 
 
@@ -140,6 +264,7 @@ def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, capt
         ax.axhline(gamma**2, color=line.get_color(), ls="--", lw=0.8)
     ax.axhline(floor, color="0.5", ls=":", lw=0.8, label="floor (2/255)^2/12, 8-bit quantisation")
     ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
+    _log_log(ax)
     ax.legend(fontsize=7)
     save(fig, out, caption)
 
@@ -158,21 +283,26 @@ def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
     save(fig, out, caption)
 
 
-def fid_vs_nfe(intervals: pd.DataFrame, out, caption: str) -> None:
+def fid_vs_nfe(intervals: pd.DataFrame, strategy_styles: dict, out, caption: str) -> None:
     """FID against NFE per strategy with its bootstrap interval (``value``, ``value_lo``, ``value_hi`` of the
-    sweep's bootstrap scores), one panel per data set, denoiser and solver."""
+    sweep's bootstrap scores), one panel per data set, denoiser and solver, one legend beside them."""
     fid = intervals[intervals["metric"] == "fid"]
     cells = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
-    fig, axes = _panels(len(cells), width=4.2)
+    strategy_styles = styles.with_unknown(strategy_styles, fid["strategy"])
+    fig, axes = _panels(len(cells), width=3.6, height=2.9, rows=int(np.ceil(len(cells) / 3)))
+    names = [s for s in strategy_styles if s in set(fid["strategy"])]
     for ax, (dataset, denoiser, solver) in zip(axes, cells):
         part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser) & (fid["solver"] == solver)]
-        for k, (strategy, rows) in enumerate(part.groupby("strategy", sort=False)):
-            rows = rows.sort_values("nfe_budget")
-            ax.errorbar(rows["nfe_budget"] * (1 + 0.012 * (k - 5)), rows["value"],
-                        yerr=[rows["value"] - rows["value_lo"], rows["value_hi"] - rows["value"]],
-                        marker="o", markersize=3, lw=0.9, capsize=2, label=strategy)
-        ax.set(yscale="log", xlabel="NFE", ylabel="FID", title=f"{dataset}, {denoiser}, {solver}")
-        ax.legend(fontsize=5)
+        for k, name in enumerate(names):
+            rows = part[part["strategy"] == name].sort_values("nfe_budget")
+            style = strategy_styles[name]
+            ax.errorbar(rows["nfe_budget"] * (1 + 0.015 * (k - len(names) / 2)), rows["value"],
+                        yerr=[rows["value"] - rows["value_lo"], rows["value_hi"] - rows["value"]], capsize=1.5,
+                        elinewidth=0.6, label=name, **style.kwargs)
+        log_axis(ax.xaxis, part["nfe_budget"])
+        log_axis(ax.yaxis)
+        ax.set(xlabel="NFE", ylabel="FID (lower is better)", title=f"{dataset}, {denoiser}, {solver}")
+    _legend_right(fig, axes, order=names, title="strategy")
     save(fig, out, caption)
 
 
@@ -203,7 +333,7 @@ def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
     fig, axes = _panels(len(datasets), sharey=True)
     for ax, dataset in zip(axes, datasets):
         sns.lineplot(curves[curves["dataset"] == dataset], x="step", y="loss", hue="model", ax=ax)
-        ax.set_yscale("log")
+        log_axis(ax.yaxis)
         ax.set_title(dataset)
         ax.set_ylabel("training loss (EDM-weighted)")
     save(fig, out, caption)
@@ -225,8 +355,8 @@ def ideal_gap(table: pd.DataFrame, out, caption: str) -> None:
         oracles = part.drop_duplicates(["oracle", "sigma"])
         for (oracle, rows), style in zip(oracles.groupby("oracle", sort=False), ("--", ":")):
             ax.plot(rows["sigma"], rows["oracle_mse"], style, color="k", lw=0.9, label=f"{oracle} oracle's own error")
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="per-pixel squared difference",
-               title=part["source"].iloc[0])
+        ax.set(xlabel="noise level sigma", ylabel="per-pixel squared difference", title=part["source"].iloc[0])
+        _log_log(ax)
         ax.legend(fontsize=6)
     save(fig, out, caption)
 
@@ -241,7 +371,8 @@ def noise_level(table: pd.DataFrame, out, caption: str) -> None:
         sns.lineplot(part, x="sigma", y="rms_log_error", hue="estimator", marker="o", markersize=4, ax=ax)
         dimension = part["dimension"].iloc[0]
         ax.axhline(part["high_dim_prediction"].iloc[0], color="k", ls="--", lw=0.8, label="1/sqrt(2d)")
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
+        _log_log(ax)
+        ax.set(xlabel="noise level sigma", ylabel="RMS of log(sigma_hat / sigma)",
                title=f"{part['source'].iloc[0]}, d = {dimension}")
         ax.legend(fontsize=7)
     save(fig, out, caption)
@@ -277,7 +408,8 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
-        ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        ax.set(xlabel="dimension d", ylabel="|blind - conditioned| W2^2 / d")
+        _log_log(ax)
         _blind_title(ax, part)
         ax.set_xticks(d, [f"{v:g}" for v in d], minor=False)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -293,37 +425,49 @@ def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
         for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
             ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
             ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
-        ax.set(xscale="log", yscale="log", xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        ax.set(xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
+        _log_log(ax)
         _blind_title(ax, part)
         ax.legend(fontsize=7)
     save(fig, out, caption)
 
 
-def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, out, caption: str) -> None:
-    """Each criterion (rows) against FID, one panel per data set and denoiser (columns): a point per strategy and
-    solver / NFE (criterion averaged over seeds), labelled by strategy, bars the FID's bootstrap interval."""
+def criterion_vs_fid(table: pd.DataFrame, intervals: pd.DataFrame, criteria, strategy_styles: dict, out,
+                     caption: str) -> None:
+    """Each criterion (rows) against FID, one panel per data set, denoiser and solver (columns): a point per
+    strategy and NFE (criterion averaged over seeds) joined across NFE in the strategy's style, bars the FID's
+    bootstrap interval. Only the paper's pick and the search baselines carry text labels (their NFE), placed by
+    adjustText clear of each other and of the points."""
     by = ["dataset", "denoiser", "solver", "nfe_budget", "strategy"]
     crit = table.groupby(by, as_index=False)[[f"crit_{c}" for c in criteria]].mean()
     fid = intervals[intervals["metric"] == "fid"].merge(crit, on=by)
-    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
-    fig, axes = plt.subplots(len(criteria), len(panels), figsize=(4.2 * len(panels), 3.2 * len(criteria) + 0.6),
+    strategy_styles = styles.with_unknown(strategy_styles, fid["strategy"])
+    panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"], fid["solver"])))
+    names = [s for s in strategy_styles if s in set(fid["strategy"])]
+    fig, axes = plt.subplots(len(criteria), len(panels), figsize=(3.1 * len(panels), 2.35 * len(criteria)),
                              squeeze=False)
     for row, name in zip(axes, criteria):
-        for ax, (dataset, denoiser) in zip(row, panels):
-            part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
-            for (solver, nfe), cell in part.groupby(["solver", "nfe_budget"]):
+        for ax, (dataset, denoiser, solver) in zip(row, panels):
+            part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser) & (fid["solver"] == solver)]
+            texts = []
+            for strategy in names:
+                cell = part[part["strategy"] == strategy].sort_values("nfe_budget")
+                style = strategy_styles[strategy]
                 x, y = cell[f"crit_{name}"], cell["value"]
-                ax.errorbar(x, y, yerr=[y - cell["value_lo"], cell["value_hi"] - y], fmt="o", ms=3, capsize=2,
-                            label=f"{solver}, NFE {nfe}")
-                for xi, yi, label in zip(x, y, cell["strategy"]):
-                    ax.annotate(label, (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
-            ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}")
+                ax.errorbar(x, y, yerr=[y - cell["value_lo"], cell["value_hi"] - y], capsize=1.5, elinewidth=0.6,
+                            label=strategy, **{**style.kwargs, "linewidth": 0.8 * style.linewidth})
+                if styles.labelled(style):
+                    texts += [ax.text(xi, yi, f"NFE {nfe}" if style is styles.PAPER_PICK else f"{strategy} {nfe}",
+                                      fontsize=LABEL_PT, color=style.color)
+                              for xi, yi, nfe in zip(x, y, cell["nfe_budget"])]
+            ax.set(xlabel=name, ylabel="FID", title=f"{dataset}, {denoiser}, {solver}")
             if (part[f"crit_{name}"] > 0).all():
-                ax.set_xscale("log")
-                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-                ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
-                ax.tick_params(which="minor", labelbottom=False)
-            ax.legend(fontsize=5)
+                log_axis(ax.xaxis)
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(4))
+            if texts:
+                adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+    _legend_right(fig, axes.ravel(), order=names, title="strategy")
     save(fig, out, caption)
 
 
@@ -333,7 +477,7 @@ def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
     fid = table[table["metric"] == "fid"]
     panels = list(dict.fromkeys(zip(fid["dataset"], fid["denoiser"])))
     criteria = list(dict.fromkeys(fid["criterion"]))
-    fig, axes = _panels(len(panels), width=4.4)
+    fig, axes = _panels(len(panels), width=4.4, rows=int(np.ceil(len(panels) / 3)))
     for ax, (dataset, denoiser) in zip(axes, panels):
         part = fid[(fid["dataset"] == dataset) & (fid["denoiser"] == denoiser)]
         cells = list(part.groupby(["solver", "nfe_budget"]))
@@ -345,5 +489,5 @@ def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set_xticks(range(len(criteria)), criteria, rotation=30, fontsize=6)
         ax.set(ylim=(-1.05, 1.05), ylabel="Spearman (criterion vs FID)", title=f"{dataset}, {denoiser}")
-        ax.legend(fontsize=5)
+        ax.legend(fontsize=6.5)
     save(fig, out, caption)
