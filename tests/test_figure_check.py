@@ -15,11 +15,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from diffsched.studies import figure_check, plots, styles  # noqa: E402
+from diffsched.interface import workflow_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
-ENTRIES = {**CONFIG["strategies"], **CONFIG["sweep"]["search"],
+ENTRIES = {**workflow_config.strategies_with_defaults(CONFIG), **CONFIG["sweep"]["search"],
            "dmn": {"schedule": "dmn"}}  # dmn: the smoke and paper configurations' second search baseline
 NFE = [3, 4, 5, 6, 8, 10, 15, 20]
 
