@@ -28,28 +28,32 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 
 # Run inside a tree (its src on PYTHONPATH): time ranking.kl_table on the config's powerlaw spectrum.
-CHILD = """
-import sys, time, yaml, numpy as np
-from diffsched.studies import gaussian_study, ranking
+# Either tree: the library before or after its layer subpackages, and the finite-N optimum under either name.
+IMPORTS = """
+import sys, time, yaml, numpy as np, pandas as pd
+try:
+    from diffsched.studies import gaussian_study, ranking
+except ImportError:
+    from diffsched import gaussian_study, ranking
 cfg = yaml.safe_load(open(sys.argv[1]))
 g = cfg["gaussian"]
 lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])
 nfes = sorted(set(g["solver_nfe"]) | set(g["table_nfe"]))
+floor = {"kl_optimal": getattr(ranking, "FLOOR", "kl_optimal")}
+specs = {k: {**v, "schedule": floor.get(v["schedule"], v["schedule"])} for k, v in cfg["strategies"].items()}
+"""
+
+CHILD = IMPORTS + """
 start = time.perf_counter()
-table = ranking.kl_table(lam, cfg["strategies"], nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])
+table = ranking.kl_table(lam, specs, nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])
 table.to_csv(sys.argv[2], index=False)
 print(time.perf_counter() - start, lam.size)
 """
 
 # Run in this tree: the same table, with every finite-N optimum call and criterion evaluation recorded
 # (argv: config, the earlier tree's csv). Prints one line per optimum cell, then the table's total seconds.
-DESCENT = """
-import sys, time, yaml, numpy as np, pandas as pd
+DESCENT = IMPORTS + """
 from diffsched.method import gaussian, optimise
-from diffsched.studies import gaussian_study, ranking
-cfg = yaml.safe_load(open(sys.argv[1]))
-g = cfg["gaussian"]
-lam = gaussian_study.eigenvalues(g["spectra"]["powerlaw"])
 old = pd.read_csv(sys.argv[2]).query("strategy == 'kl_optimal'").drop_duplicates(["solver", "steps"])
 old = old.set_index(["solver", "steps"])["kl_forward"]  # heun: two budgets buy the same steps, the same grid
 exact_gradient, optimum = gaussian.criterion_gradient, optimise.optimal_grid
@@ -70,9 +74,8 @@ def traced_optimum(eigenvalues, n, *args, solver="euler", **kwargs):
     print(solver, n, before, now, *first, len(calls), total)
     return grid
 gaussian.criterion_gradient, optimise.optimal_grid = recording_gradient, traced_optimum
-nfes = sorted(set(g["solver_nfe"]) | set(g["table_nfe"]))
 start = time.perf_counter()
-ranking.kl_table(lam, cfg["strategies"], nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])
+ranking.kl_table(lam, specs, nfes, cfg["solvers"], g["sigma_min"], g["sigma_max"], g["init"])
 print(time.perf_counter() - start)
 """
 

@@ -31,7 +31,8 @@ import yaml
 from diffsched.data import datasets
 from diffsched.metrics import scores
 from diffsched.models import checkpoints, nets, training
-from diffsched.method import schedules, solvers
+from diffsched.interface import workflow_config
+from diffsched.method import solvers, strategies
 from diffsched.studies import sweep
 from timing import median_seconds
 
@@ -57,7 +58,8 @@ def configuration(overlay: str | None) -> dict:
         return {**base, **{k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
                            for k, v in top.items()}}
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    return merged(config, yaml.safe_load((REPO / overlay).read_text())) if overlay else config
+    config = merged(config, yaml.safe_load((REPO / overlay).read_text())) if overlay else config
+    return {**config, "strategies": workflow_config.strategies_with_defaults(config)}
 
 
 def device_name(device: torch.device) -> str:
@@ -94,9 +96,8 @@ def sample_model(denoiser, config: dict, samples: int, sampler_steps: int | None
     start = noise["sigma_max"] * torch.randn(samples, 3 * RESOLUTION**2,
                                                generator=sweep.generator(config["seed"], "gpu-check"))
     for label, s in config["training"]["samplers"].items():
-        spec = config["strategies"][s["strategy"]]
-        grid = schedules.get(spec["schedule"], sampler_steps or s["steps"], noise["sigma_min"],
-                             noise["sigma_max"], **spec.get("params", {}))
+        grid = strategies.entry_grid(config["strategies"][s["strategy"]], sampler_steps or s["steps"],
+                                     noise["sigma_min"], noise["sigma_max"])
         run = partial(sweep.sample, denoiser, start, grid, s["solver"], RESOLUTION,
                       generator=sweep.generator(config["seed"], "gpu-check", label))
         out[label] = (run(), solvers.nfe(s["solver"], grid), median_seconds(run, repeats))

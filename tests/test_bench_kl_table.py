@@ -12,13 +12,15 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 import bench_kl_table  # noqa: E402
 
+from diffsched.method import strategies  # noqa: E402
+
 REPO = BENCH.parent
 
 
 def test_a_table_traced_against_itself_reaches_every_optimum(tmp_path):
     ours = yaml.safe_load((REPO / "config.yaml").read_text())
     config = {  # the earlier commit's layout, which the benchmark reads: sigma range and start under gaussian
-        "strategies": {k: ours["strategies"][k] for k in ("edm", "logsnr", "kl_optimal")},
+        "strategies": {k: strategies.DEFAULTS[k] for k in ("edm", "logsnr", "kl_optimal")},
         "solvers": ["heun", "ipndm"],
         "gaussian": {"spectra": {"powerlaw": ours["gaussian"]["spectra"]["powerlaw"]}, "solver_nfe": [4, 5, 6],
                      "table_nfe": [3], **ours["noise"]},

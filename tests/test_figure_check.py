@@ -151,7 +151,7 @@ def test_new_criterion_vs_fid_passes(tmp_path, intervals):
 def test_new_kl_vs_nfe_figures_pass(tmp_path):
     rows = [{"criterion": c, "solver": s, "nfe": n, "strategy": name, "value": (k + 1) * 0.3 * n ** -2.0 * (i + 1)}
             for i, c in enumerate(["kl", "kl_reverse", "kl_smoothed", "kl_sigma_min", "w2"])
-            for s in ["euler", "heun"] for n in NFE for k, name in enumerate(CONFIG["strategies"])]
+            for s in ["euler", "heun"] for n in NFE for k, name in enumerate(ENTRIES)]
     table = pd.DataFrame(rows)
     drawn = styles.strategy_styles(ENTRIES)
     plots.criteria_vs_nfe(table, drawn, tmp_path / "one.pdf", "Every criterion against NFE. seed: none")
