@@ -87,7 +87,8 @@ def test_json_format_is_the_default_output(lam_file, capsys):
     code, out, err = run(capsys, lam_file)
     assert code == 0, err
     assert run(capsys, lam_file, "--format", "json")[1] == out
-    expected = {"source": str(lam_file), "dimension": DIM, **recommend.recommend(LAM, 6), "final": "zero"}
+    expected = {"source": str(lam_file), "spectrum": str(lam_file), "dimension": DIM, **recommend.recommend(LAM, 6),
+                "final": "zero"}
     assert json.loads(out) == json.loads(json.dumps(expected))
 
 
