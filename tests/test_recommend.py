@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from diffsched.method import gaussian, schedules, solvers, strategies
+from diffsched.data import published_spectra, spectrum_sources
 from diffsched.interface import recommend
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,9 +84,9 @@ def test_cli_spectrum_and_recommend_for_fashion_mnist(tmp_path):
 
 def test_bad_dataset_resolution():
     with pytest.raises(ValueError, match="CIFAR-10 is 32x32"):
-        recommend.dataset_id("cifar10", 64)
+        spectrum_sources.dataset_id("cifar10", 64)
     with pytest.raises(ValueError, match="Fashion-MNIST is 28x28"):
-        recommend.dataset_id("fashion_mnist", 32)
+        spectrum_sources.dataset_id("fashion_mnist", 32)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +141,40 @@ def test_stochastic_solvers_recommend_the_argmin(solver, name, spectrum_file, ca
     values = {k: gaussian.criterion(name, lam, grid, solver) for k, grid in result["grids"].items()}
     assert result["solver"] == solver and result["strategy"] == min(values, key=values.get)
     assert result["value"] == pytest.approx(min(values.values()), rel=1e-12)
+
+
+LOSSLESS = published_spectra.path("cifar10_lossless")
+
+
+@pytest.mark.skipif(not LOSSLESS.is_file(), reason=f"{LOSSLESS} is not on this machine")
+def test_cifar10_recommends_from_the_published_lossless_spectrum(tmp_path, capsys):
+    from diffsched.interface import cli
+
+    code = cli.main(["recommend", "--dataset", "cifar10", "--nfe", "6", "--cache", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    result = json.loads(out)
+    published = np.load(LOSSLESS).astype(np.float64)  # ascending, as published
+    assert result["spectrum"] == str(LOSSLESS) and "lossless" in result["source"] and result["dimension"] == 3072
+    assert result["value"] == pytest.approx(gaussian.criterion("w2", published, result["sigmas"]), rel=1e-9)
+    assert not (tmp_path / "data").exists(), "the published spectrum needs no prepared data set"
+
+
+def test_cifar10_jpeg_spectrum_is_the_named_sensitivity_case(tmp_path, capsys):
+    from diffsched.interface import cli
+
+    code = cli.main(["recommend", "--dataset", "cifar10", "--nfe", "4", "--path", "x.tar.gz", "--cache",
+                     str(tmp_path)])
+    assert code == 2 and "add --estimate" in capsys.readouterr().err
+    code = cli.main(["recommend", "--images", str(tmp_path), "--estimate", "--nfe", "4"])
+    assert code == 2 and "--estimate applies to --dataset" in capsys.readouterr().err
+    request = spectrum_sources.Request(dataset="cifar10", estimate=True, cache=str(tmp_path))
+    assert spectrum_sources.check(request) == "dataset"  # estimated from the images at hand (the workflow's files)
+    assert spectrum_sources.spectrum_path("cifar10", None, tmp_path) == tmp_path / "spectrum" / "cifar10.npz"
+
+
+def test_request_names_exactly_one_source():
+    with pytest.raises(ValueError, match="exactly one of"):
+        spectrum_sources.check(spectrum_sources.Request(dataset="cifar10", images="x"))
+    with pytest.raises(ValueError, match="exactly one of"):
+        spectrum_sources.check(spectrum_sources.Request())

@@ -93,7 +93,7 @@ def test_published_spectrum_is_checked(tmp_path):
     with pytest.raises(ValueError, match=f"{spec.file}.*has sha256 {hashlib.sha256(fake.read_bytes()).hexdigest()}"):
         published_spectra.load("cifar10_lossless", root=tmp_path)
     with pytest.raises(ValueError, match="not found"):
-        published_spectra.load("cifar10_lossless", path=tmp_path / "absent.npy")
+        published_spectra.load("cifar10_lossless", file=tmp_path / "absent.npy")
     with pytest.raises(ValueError, match="unknown published spectrum 'mnist'"):
         published_spectra.load("mnist")
 

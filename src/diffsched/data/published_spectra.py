@@ -32,13 +32,19 @@ SPECTRA = {
 }
 
 
-def load(name: str, path=None, root=None) -> tuple[np.ndarray, str]:
-    """(eigenvalues as float64, ascending; caption label) of the published spectrum ``name``, read from ``path`` or
-    from ``root`` (default: the offline data folder) after checking its sha256."""
+def path(name: str, root=None) -> Path:
+    """Where the published spectrum ``name`` is looked for: in ``root`` (default: the offline data folder)."""
     if name not in SPECTRA:
         raise ValueError(f"unknown published spectrum {name!r}; valid: {', '.join(SPECTRA)}")
+    return Path(root if root is not None else DEFAULT_ROOT) / SPECTRA[name].file
+
+
+def load(name: str, file=None, root=None) -> tuple[np.ndarray, str]:
+    """(eigenvalues as float64, ascending; caption label) of the published spectrum ``name``, read from ``file`` or
+    from :func:`path` after checking its sha256."""
+    where = path(name, root)  # refuses an unknown name
+    file = Path(file) if file is not None else where
     spec = SPECTRA[name]
-    file = Path(path) if path is not None else Path(root if root is not None else DEFAULT_ROOT) / spec.file
     if not file.is_file():
         raise ValueError(f"spectrum file {str(file)!r} not found; give its path, or the folder holding {spec.file}")
     actual = hashlib.sha256(file.read_bytes()).hexdigest()

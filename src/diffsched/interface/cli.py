@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
+from diffsched.data import spectrum_sources
 from diffsched.infra import atomic
 from diffsched.interface import export
 from diffsched.method import gaussian, solvers, strategies
@@ -34,19 +36,15 @@ def _params(pairs: list[str], option: str = "--param") -> dict:
     return out
 
 
-def load_eigenvalues(path: str) -> np.ndarray:
-    """Eigenvalues from a .npy file (1-D, > 0), with a message naming the file when it is unusable."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"eigenvalue file {path!r} does not exist")
-    try:
-        values = np.load(p, allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"{path!r} is not a .npy array of eigenvalues: {err}") from None
-    try:
-        return gaussian.check_eigenvalues(values)
-    except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
+def request(args) -> spectrum_sources.Request:
+    """The spectrum request the arguments make (the options a command does not have keep their defaults)."""
+    names = {f.name for f in fields(spectrum_sources.Request)}
+    return spectrum_sources.Request(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def _eigenvalues(args):
+    """The --eigenvalues file's values, or None when it is not given."""
+    return spectrum_sources.eigenvalue_file(args.eigenvalues).eigenvalues if args.eigenvalues else None
 
 
 def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
@@ -60,8 +58,7 @@ def _grid(args, eigenvalues) -> tuple[np.ndarray, int]:
 
 
 def cmd_grid(args) -> dict:
-    eigenvalues = load_eigenvalues(args.eigenvalues) if args.eigenvalues else None
-    grid, steps = _grid(args, eigenvalues)
+    grid, steps = _grid(args, _eigenvalues(args))
     return {"schedule": args.schedule, "steps": steps, "solver": args.solver, "nfe": solvers.nfe(args.solver, grid),
             "sigma_min": args.sigma_min, "sigma_max": args.sigma_max, "params": _params(args.param),
             "sigmas": grid.tolist()}
@@ -69,7 +66,7 @@ def cmd_grid(args) -> dict:
 
 def cmd_criterion(args) -> dict:
     """Criterion --name of the grid (gaussian.criterion), every criterion at its defaults, and the two KLs."""
-    eigenvalues = load_eigenvalues(args.eigenvalues)
+    eigenvalues = _eigenvalues(args)
     grid, steps = _grid(args, eigenvalues)
     params = _params(args.criterion_param, "--criterion-param")
     criterion_params, solver_params = gaussian.check_params(args.name, args.solver, params)
@@ -148,25 +145,13 @@ def _check_output_format(args) -> dict | None:
 
 
 def cmd_recommend(args) -> dict:
-    from diffsched.data import estimate, spectrum
     from diffsched.interface import recommend
 
     model = _check_output_format(args)
     nfes = budgets(args.nfe)
-    used = args.eigenvalues or args.spectrum  # the spectrum file the eigenvalues come from; None when estimated here
-    if args.eigenvalues:
-        eigenvalues, source = load_eigenvalues(args.eigenvalues), args.eigenvalues
-    elif args.spectrum:
-        eigenvalues, source = spectrum.load(args.spectrum, vectors=False).eigenvalues, args.spectrum
-    elif args.images or args.array:
-        arrays, meta = estimate.estimate(_images(args), args.method)
-        eigenvalues, source = arrays["eigenvalues"], meta["source"]
-    else:
-        eigenvalues, source = recommend.data_eigenvalues(args.dataset, args.resolution, args.cache, args.source,
-                                                         args.data_root, args.path)
-        used = str(recommend.spectrum_path(args.dataset, args.resolution, args.cache))
-    results = [{"source": source, "spectrum": used, "dimension": int(eigenvalues.size),
-                **recommend.recommend(eigenvalues, nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
+    found = spectrum_sources.resolve(request(args))
+    results = [{"source": found.label, "spectrum": found.file, "dimension": int(found.eigenvalues.size),
+                **recommend.recommend(found.eigenvalues, nfe, args.solver, args.sigma_min, args.sigma_max, args.init,
                                       criterion=args.criterion)} for nfe in nfes]
     return _emit(args, results, model)
 
@@ -221,29 +206,11 @@ def _emit(args, results: list[dict], model: dict | None) -> dict:
     return {}
 
 
-def _images(args):
-    """The images of --images, --array or --dataset, checked (the data set prepared on first use)."""
-    from diffsched.data import datasets, inputs
-    from diffsched.interface import recommend
-
-    if (args.resize is not None or args.crop) and not args.images:
-        raise ValueError("--resize and --crop apply to --images")
-    if args.scale is not None and not args.array:
-        raise ValueError("--scale applies to --array (float latents)")
-    if args.images:
-        return inputs.folder(args.images, args.resize, args.crop)
-    if args.array:
-        return inputs.array(args.array, args.scale)
-    train = recommend.prepared(args.dataset, args.resolution, args.cache, args.source, args.data_root, args.path)
-    pixels, _, meta = datasets.load(train)
-    return inputs.uint8_images(pixels, {"source": str(train), "kind": "dataset", "label": meta["label"]})
-
-
 def cmd_spectrum(args) -> dict:
     from diffsched.data import estimate
 
     estimate.check_output(args.out)  # before a data set is prepared
-    return estimate.write(_images(args), args.out, args.method)
+    return estimate.write(spectrum_sources.images_of(request(args)), args.out, args.method)
 
 
 def cmd_provenance(args) -> dict:
@@ -355,6 +322,9 @@ def parser() -> argparse.ArgumentParser:
     _image_arguments(rec, what)
     what.add_argument("--eigenvalues", help="your own covariance eigenvalues, a 1-D .npy file")
     what.add_argument("--spectrum", metavar="FILE.npz", help="a spectrum file (from `spectrum --out`)")
+    rec.add_argument("--estimate", action="store_true",
+                     help="--dataset cifar10: estimate the spectrum from the images at hand (the offline copy is JPEG "
+                     "q75, a sensitivity case) instead of the published lossless eigenvalues")
     rec.add_argument("--nfe", required=True, help="denoiser-call budget, or several comma-separated (4,6,8)")
     rec.add_argument("--solver", default="euler", help=SOLVER_HELP)
     rec.add_argument("--init", default="exact", help=f"sampler start: {', '.join(gaussian.INITS)}")
