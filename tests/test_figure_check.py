@@ -181,3 +181,50 @@ def test_a_strategy_without_an_entry_is_drawn_unlike_the_others():
     drawn = styles.with_unknown(styles.strategy_styles(ENTRIES), ["edm", "mystery", "another"])
     keys = [(s.color, s.marker, s.linestyle) for s in drawn.values()]
     assert drawn["mystery"].family == "other" and len(set(keys)) == len(keys) == len(ENTRIES) + 2
+
+
+MODELS = [f"{net}-{variant}" for net in ("unet", "dit", "mlp", "vit") for variant in ("cond", "blind", "matched")][:11]
+SIGMAS = [0.01, 0.1, 1.0, 10.0]
+
+
+def study_tables():
+    """Synthetic tables of the ablation, probe and blind figures with more series than a 10-colour cycle."""
+    loss = pd.DataFrame([{"dataset": "fashion_mnist", "model": m, "step": s, "loss": (k + 1) / s}
+                         for k, m in enumerate(MODELS) for s in (10, 100, 1000)])
+    gap = pd.DataFrame([{"dataset": "fashion_mnist", "source": "Fashion-MNIST", "model": m, "oracle": "empirical",
+                         "matching": True, "sigma": s, "gap": (k + 1) * s, "gap_se": 0.1 * s, "oracle_mse": s}
+                        for k, m in enumerate(reversed(MODELS)) for s in SIGMAS])  # another order than the loss
+    probe = pd.DataFrame([{"dataset": "fashion_mnist", "source": "Fashion-MNIST", "estimator": e, "sigma": s,
+                           "rms_log_error": (k + 1) * 0.01, "dimension": 784, "high_dim_prediction": 0.025}
+                          for k, e in enumerate(MODELS) for s in SIGMAS])
+    blind = pd.DataFrame([{"dataset": "fashion_mnist", "source": "Fashion-MNIST, 28x28", "oracle": "gaussian",
+                           "measure": "w2", "sampler": m, "dimension": d, "difference": (k + 1) * 1e-3 / d,
+                           "difference_lo": 0.5 * (k + 1) * 1e-3 / d, "difference_hi": 2 * (k + 1) * 1e-3 / d}
+                          for k, m in enumerate(MODELS) for d in (16, 64, 256)])
+    return loss, gap, probe, blind
+
+
+def test_study_figures_draw_every_series_apart(tmp_path):
+    loss, gap, probe, blind = study_tables()
+    plots.training_loss(loss, tmp_path / "loss.pdf", "Training loss. seed: 0")
+    plots.ideal_gap(gap, tmp_path / "gap.pdf", "Gap to the ideal denoiser. seed: 0")
+    plots.noise_level(probe, tmp_path / "probe.pdf", "Noise level from the noisy input. seed: 0")
+    plots.blind_gap_vs_d(blind, tmp_path / "blind.pdf", "Blind against conditioned. seed: 0")
+    for name in ("loss", "gap", "probe", "blind"):
+        assert figure_check.check_png(tmp_path / f"{name}.png") == [], name
+
+
+def test_a_model_is_drawn_alike_in_every_study_figure(monkeypatch):
+    loss, gap, _, _ = study_tables()
+    drawn = []
+    monkeypatch.setattr(plots, "save", lambda fig, out, caption: drawn.append(fig))
+    plots.training_loss(loss, "unused.pdf", "unused")
+    plots.ideal_gap(gap, "unused.pdf", "unused")
+    seen = []
+    for fig in drawn:
+        legend = fig.axes[0].get_legend()
+        seen.append({text.get_text().split(" vs ")[0]: handle.get_color()
+                     for handle, text in zip(legend.legend_handles, legend.get_texts())
+                     if text.get_text().split(" vs ")[0] in MODELS})
+        plt.close(fig)
+    assert seen[0] == seen[1] and len(seen[0]) == len(MODELS) and len(set(seen[0].values())) > 1

@@ -276,7 +276,8 @@ def rank_correlation(table: pd.DataFrame, out, caption: str) -> None:
     long["cell"] = long["dataset"] + " / " + long["denoiser"] + " / " + long["solver"]
     fig, axes = _panels(2, width=4.4)
     for ax, stat in zip(axes, ["spearman", "kendall"]):
-        sns.barplot(long[long["statistic"] == stat], x="nfe_budget", y="correlation", hue="cell", ax=ax)
+        sns.barplot(long[long["statistic"] == stat], x="nfe_budget", y="correlation", hue="cell", ax=ax,
+                    palette=sns.color_palette("tab20", long["cell"].nunique()))
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set(ylim=(-1, 1), xlabel="NFE", ylabel=f"{stat} (KL vs FID)", title=stat)
         ax.legend(fontsize=6)
@@ -331,8 +332,11 @@ def training_loss(curves: pd.DataFrame, out, caption: str) -> None:
     """Training loss against step per model (columns dataset, model, step, loss), a panel per data set."""
     datasets = list(dict.fromkeys(curves["dataset"]))
     fig, axes = _panels(len(datasets), sharey=True)
+    drawn = styles.series_styles(sorted(set(curves["model"])), known=sorted(set(curves["model"])))
     for ax, dataset in zip(axes, datasets):
-        sns.lineplot(curves[curves["dataset"] == dataset], x="step", y="loss", hue="model", ax=ax)
+        for model, rows in curves[curves["dataset"] == dataset].groupby("model", sort=False):
+            ax.plot(rows["step"], rows["loss"], label=model, markevery=max(1, len(rows) // 8), **drawn[model].kwargs)
+        ax.legend(fontsize=7)
         log_axis(ax.yaxis)
         ax.set_title(dataset)
         ax.set_ylabel("training loss (EDM-weighted)")
@@ -344,14 +348,15 @@ def ideal_gap(table: pd.DataFrame, out, caption: str) -> None:
     standard-error band, a panel per data set; dashed, each oracle's own error E|D* - y|^2 / d for scale."""
     names = list(dict.fromkeys(table["dataset"]))
     fig, axes = _panels(len(names), width=4.6, sharey=True)
+    drawn = styles.series_styles(sorted(set(table["model"])), known=sorted(set(table["model"])))
     for ax, name in zip(axes, names):
         part = table[table["dataset"] == name]
         matched = part[part["matching"]]
-        for (model, rows), color in zip(matched.groupby("model", sort=False), sns.color_palette()):
-            label = f"{model} vs {rows['oracle'].iloc[0]}"
-            ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=label)
+        for model, rows in matched.groupby("model", sort=False):
+            style = drawn[model]
+            ax.plot(rows["sigma"], rows["gap"], label=f"{model} vs {rows['oracle'].iloc[0]}", **style.kwargs)
             ax.fill_between(rows["sigma"], (rows["gap"] - 2 * rows["gap_se"]).clip(lower=1e-12),
-                            rows["gap"] + 2 * rows["gap_se"], color=color, alpha=0.2, lw=0)
+                            rows["gap"] + 2 * rows["gap_se"], color=style.color, alpha=0.2, lw=0)
         oracles = part.drop_duplicates(["oracle", "sigma"])
         for (oracle, rows), style in zip(oracles.groupby("oracle", sort=False), ("--", ":")):
             ax.plot(rows["sigma"], rows["oracle_mse"], style, color="k", lw=0.9, label=f"{oracle} oracle's own error")
@@ -366,9 +371,11 @@ def noise_level(table: pd.DataFrame, out, caption: str) -> None:
     high-dimension prediction 1 / sqrt(2 d) (Sun et al. 2025) dashed."""
     names = list(dict.fromkeys(table["dataset"]))
     fig, axes = _panels(len(names), width=4.6, sharey=True)
+    drawn = styles.series_styles(list(dict.fromkeys(table["estimator"])))
     for ax, name in zip(axes, names):
         part = table[table["dataset"] == name]
-        sns.lineplot(part, x="sigma", y="rms_log_error", hue="estimator", marker="o", markersize=4, ax=ax)
+        for estimator, rows in part.groupby("estimator", sort=False):
+            ax.plot(rows["sigma"], rows["rms_log_error"], label=estimator, **drawn[estimator].kwargs)
         dimension = part["dimension"].iloc[0]
         ax.axhline(part["high_dim_prediction"].iloc[0], color="k", ls="--", lw=0.8, label="1/sqrt(2d)")
         _log_log(ax)
@@ -395,16 +402,17 @@ def blind_gap_vs_d(table: pd.DataFrame, out, caption: str) -> None:
     panel per data set and oracle pair, a line per sampler, and the 1/sqrt(2d) scaling of the noise-level
     posterior (Sun et al. 2025) through each panel's first point."""
     fig, panels = _blind_panels(table[table["measure"] == "w2"])
+    drawn = styles.series_styles(sorted(set(table["sampler"])), known=sorted(set(table["sampler"])))
     for ax, part in panels:
-        for (label, rows), color in zip(part.groupby("sampler", sort=False), sns.color_palette()):
+        for label, rows in part.groupby("sampler", sort=False):
+            color = drawn[label].color
             size = rows["difference"].abs()
             below = (rows["difference"] - rows["difference_lo"]).abs()
             above = (rows["difference_hi"] - rows["difference"]).abs()
             ax.errorbar(rows["dimension"], size, yerr=[below.clip(upper=0.999 * size), above], color=color,
-                        lw=1, capsize=2, label=label)
-            negative = rows["difference"] < 0
-            ax.plot(rows["dimension"][~negative], size[~negative], "o", ms=4, color=color)
-            ax.plot(rows["dimension"][negative], size[negative], "o", ms=4, mfc="white", color=color)
+                        lw=1, capsize=2, marker=drawn[label].marker, ms=4, label=label)
+            negative = rows["difference"] < 0  # drawn hollow over the filled marker
+            ax.plot(rows["dimension"][negative], size[negative], drawn[label].marker, ms=4, mfc="white", color=color)
         d = part["dimension"].sort_values().unique().astype(float)
         first = part[part["dimension"] == d[0]]["difference"].abs().max()
         ax.plot(d, first * (d / d[0]) ** -0.5, "k:", lw=1, label="1/sqrt(2d) scaling")
@@ -421,10 +429,11 @@ def blind_gap_vs_sigma(gaps: pd.DataFrame, out, caption: str) -> None:
     """The denoiser gap E|D_blind - D|^2 / d against sigma along the conditioned trajectory (log-log), a panel per
     data set and oracle pair, a line per dimension, with its bootstrap band."""
     fig, panels = _blind_panels(gaps)
+    drawn = styles.series_styles(sorted(set(gaps["dimension"])))
     for ax, part in panels:
-        for (d, rows), color in zip(part.groupby("dimension"), sns.color_palette()):
-            ax.plot(rows["sigma"], rows["gap"], marker="o", ms=3, color=color, label=f"d = {d}")
-            ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=color, alpha=0.25, lw=0)
+        for d, rows in part.groupby("dimension"):
+            ax.plot(rows["sigma"], rows["gap"], label=f"d = {d}", **drawn[d].kwargs)
+            ax.fill_between(rows["sigma"], rows["gap_lo"], rows["gap_hi"], color=drawn[d].color, alpha=0.25, lw=0)
         ax.set(xlabel="noise level sigma", ylabel="E|D_blind - D|^2 / d")
         _log_log(ax)
         _blind_title(ax, part)
