@@ -51,6 +51,11 @@ rule all:
         gaussian_outputs(),
         rules.ranking_outputs.output,
         [F("data", f"kl_vs_nfe_{name}.{e}") for name in RANKED for e in ("pdf", "png")],
+        [
+            F("data", f"{name}_vs_copy.{e}")
+            for name in COMPARED
+            for e in ("csv", "md", "pdf", "png")
+        ],
         rules.sweep_outputs.output,
         rules.ablation_outputs.output,
         rules.probe_outputs.output,

@@ -21,6 +21,7 @@ REGISTRIES = {
     "properties/criteria/items": gaussian.CRITERIA,
     "properties/gaussian/properties/monte_carlo/properties/inits/items": gaussian.INITS,
     "properties/gaussian/properties/vp_schemes/properties/spectrum": published_spectra.SPECTRA,
+    "properties/spectrum/properties/published/additionalProperties/properties/eigenvalues": published_spectra.SPECTRA,
     "properties/gaussian/properties/vp_schemes/properties/schemes/items": vp_schemes.SCHEMES,
     "properties/data/properties/source": datasets.SOURCES,
     "properties/data/properties/datasets/additionalProperties/properties/dataset": datasets.DATASETS,

@@ -3,7 +3,7 @@ import os
 
 from snakemake.exceptions import WorkflowError
 
-from diffsched.data import datasets
+from diffsched.data import datasets, published_spectra
 from diffsched.interface import workflow_config
 from diffsched.studies import sweep
 from diffsched.models import checkpoints
@@ -115,6 +115,10 @@ DATA_IDS = {
     for kind in datasets.DATASETS
 }
 RANKED = config["spectrum"]["datasets"]
+# Gaussian models of published spectra on a copy's eigenvectors (id -> {eigenvalues, basis}), and those ranked,
+# each compared with its copy (rule published_comparison)
+PUBLISHED = config["spectrum"]["published"]
+COMPARED = [name for name in PUBLISHED if name in RANKED]
 # every strategy a figure can draw, each styled from its entry (diffsched.studies.styles)
 STYLED = {**config["strategies"], **config["sweep"]["search"]}
 
@@ -152,6 +156,20 @@ def reference_inputs(w):
     if w.source == "gaussian":
         return {"spectrum": R("spectrum", f"{w.dataset}.npz")}
     return {"train": R("data", w.dataset, "train.npz")}
+
+
+def published_file(name):
+    """The checksummed file of a published spectrum, in the configured data root."""
+    return str(published_spectra.path(name, root=config["data"]["root"]))
+
+
+def sweep_train(w):
+    """The training images of a sweep cell's data set where its denoiser reads them (the empirical and mixture
+    oracles); the Gaussian oracle and the networks' start states need only the spectrum.
+    """
+    if w.denoiser in ("empirical", "mixture"):
+        return {"train": R("data", w.dataset, "train.npz")}
+    return {}
 
 
 def sweep_network(w):

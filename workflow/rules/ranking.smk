@@ -94,3 +94,39 @@ rule ranking_figure:
         strategies=STYLED,
     script:
         "../scripts/ranking_figure.py"
+
+
+rule published_comparison:
+    input:
+        model=R("spectrum/{name}.npz"),
+        model_table=R("ranking/{name}/kl_table.csv"),
+        basis=lambda w: R("spectrum", f"{PUBLISHED[w.name]['basis']}.npz"),
+        basis_table=lambda w: R("ranking", PUBLISHED[w.name]["basis"], "kl_table.csv"),
+    output:
+        csv=F("data/{name}_vs_copy.csv"),
+        md=F("data/{name}_vs_copy.md"),
+        pdf=F("data/{name}_vs_copy.pdf"),
+        png=report(
+            F("data/{name}_vs_copy.png"),
+            caption="../report/data_published_comparison.rst",
+            category="Data spectra and KL choices",
+        ),
+    log:
+        R("logs/ranking/published_comparison_{name}.log"),
+    benchmark:
+        R("benchmarks/published_comparison/{name}.tsv")
+    wildcard_constraints:
+        name="|".join(COMPARED) or "(?!)",
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("published_comparison"),
+    params:
+        ranking={
+            **{k: config["ranking"][k] for k in ("nfe", "gamma_star_nfe")},
+            **config["noise"],
+        },
+        solver="euler",
+        strategies=STYLED,
+    script:
+        "../scripts/published_comparison.py"

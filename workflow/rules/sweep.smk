@@ -7,8 +7,8 @@ GRID_CELLS = sweep_cells(first_only=True)  # the cells the sample-grid figure sh
 rule sweep_samples:
     input:
         unpack(sweep_network),
+        unpack(sweep_train),
         spectrum=R("spectrum/{dataset}.npz"),
-        train=R("data/{dataset}/train.npz"),
     output:
         R("sweep/{dataset}/{denoiser}/{solver}/nfe{nfe}/seed{seed}.npz"),
     log:

@@ -1,7 +1,6 @@
 """Snakemake script (rule ranking_outputs): spectra figure, criterion-vs-NFE figure, per-data-set tables, the
 strategy each criterion picks at each NFE, and the KL's chosen grids exported for diffusers / k-diffusion."""
 
-import numpy as np
 import pandas as pd
 
 from diffsched.interface import export
@@ -10,24 +9,6 @@ from diffsched.studies import plots, ranking, styles
 from diffsched.infra import provenance, store, tables
 from diffsched.data import spectrum
 from diffsched.infra.atomic import write_text
-
-
-def picks(table: pd.DataFrame) -> pd.DataFrame:
-    """Per data set, criterion, solver and NFE: the strategy with the lowest criterion value (floor excluded), the
-    runner-up and the floor's value, with the pick's KL."""
-    rows = []
-    keys = ["dataset", "criterion", "solver", "nfe_budget"]
-    for (name, criterion, solver, budget), block in table.groupby(keys, sort=False):
-        others = block[block["schedule"] != ranking.FLOOR].sort_values("value", kind="stable")
-        floor = block[block["schedule"] == ranking.FLOOR]
-        best = others.iloc[0]
-        rows.append({"dataset": name, "source": best["source"], "criterion": criterion, "solver": solver,
-                     "nfe_budget": budget, "nfe": best["nfe"], "picked": best["strategy"], "value": best["value"],
-                     "kl_forward": best["kl_forward"],
-                     "runner_up": others.iloc[1]["strategy"] if len(others) > 1 else "",
-                     "runner_up_value": others.iloc[1]["value"] if len(others) > 1 else np.nan,
-                     "floor_value": floor["value"].min() if len(floor) else np.nan, "sigmas": best["sigmas"]})
-    return pd.DataFrame(rows)
 
 
 def main(sm) -> None:
@@ -59,7 +40,7 @@ def main(sm) -> None:
         tables.write_csv(kl[name], csv_path)
         write_text(md_path, ranking.to_markdown(kl[name], caption) + "\n")
 
-    chosen = tables.write_csv(picks(pd.concat(kl.values(), ignore_index=True)), sm.output.picks_csv)
+    chosen = tables.write_csv(ranking.picks(pd.concat(kl.values(), ignore_index=True)), sm.output.picks_csv)
     wide = chosen.pivot_table(index=["dataset", "criterion", "solver"], columns="nfe_budget", values="picked",
                               aggfunc="first", sort=False)
     lines = [provenance.caption("The strategy with the lowest exact value of each criterion at each NFE (finite-N "

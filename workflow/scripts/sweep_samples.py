@@ -20,10 +20,10 @@ def main(sm) -> None:
     spec = spectrum.load(sm.input.spectrum, vectors=False)
     resolution = int(spec.meta["resolution"])
     if w.denoiser in sweep.ORACLES:
-        denoiser = starts = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.train, s["empirical_images"])
+        denoiser = starts = sweep.oracle(w.denoiser, sm.input.spectrum, sm.input.get("train"), s["empirical_images"])
     else:  # a trained network starts where the data's Gaussian model says the sigma_max marginal is
         denoiser = checkpoints.load(sm.input.weights, sm.input.spec, checkpoints.device(sm.params.device))
-        starts = sweep.oracle("gaussian", sm.input.spectrum, sm.input.train)
+        starts = sweep.oracle("gaussian", sm.input.spectrum, None)
     start = starts.start(s["samples"], r["sigma_max"], r["init"], sweep.generator(seed, w.dataset, w.denoiser))
     probe = starts.start(s["search_batch"], r["sigma_max"], r["init"],
                          sweep.generator(seed, w.dataset, w.denoiser, "search"))

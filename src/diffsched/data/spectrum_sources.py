@@ -123,6 +123,19 @@ def write_dataset_spectrum(train, out, chunk: int = 1024) -> spectrum.Spectrum:
     return spec
 
 
+def on_basis(basis: spectrum.Spectrum, eigenvalues, label: str) -> spectrum.Spectrum:
+    """A Gaussian model with ``eigenvalues`` placed on ``basis``'s eigenvectors of the same rank (largest on the
+    first) and its mean: the published lossless spectrum of a data set on the directions its lossy copy estimates.
+    The eigenvalues are used as published (none is floored); the basis's image shape is kept."""
+    lam = np.sort(gaussian.check_eigenvalues(eigenvalues))[::-1].copy()
+    if lam.size != basis.eigenvalues.size:
+        raise ValueError(f"{lam.size} eigenvalues cannot be placed on a basis of {basis.eigenvalues.size} "
+                         "eigenvectors; the published spectrum and the copy must be of the same dimension")
+    return spectrum.Spectrum(mean=basis.mean, eigenvalues=lam, eigenvectors=basis.eigenvectors, floor=basis.floor,
+                             n_floored=int(np.sum(lam <= basis.floor)), n_samples=basis.n_samples,
+                             meta=dict(basis.meta, label=label))
+
+
 def eigenvalue_file(path) -> Resolved:
     """Eigenvalues from a .npy file (1-D, > 0), with a message naming the file when it is unusable."""
     p = Path(path)

@@ -44,12 +44,29 @@ def check_strategies(cfg: dict) -> None:
                          f"{len(mc['eigenvalues'])}")
 
 
+def check_published(cfg: dict) -> None:
+    """Published spectra on a copy's eigenvectors: ids apart from the data sets', bases among them, and a ranked
+    model's basis ranked too (the comparison reads both rankings)."""
+    published, defined = cfg["spectrum"].get("published", {}), cfg["data"]["datasets"]
+    clash = sorted(set(published) & set(defined))
+    if clash:
+        raise ValueError(f"config spectrum.published ids {clash} are also data.datasets ids; rename them")
+    for name, entry in published.items():
+        _defined(f"spectrum.published.{name}.basis", [entry["basis"]], defined, "data.datasets")
+        ranked = cfg["spectrum"]["datasets"]
+        if name in ranked and entry["basis"] not in ranked:
+            raise ValueError(f"config spectrum.datasets ranks {name} but not its basis {entry['basis']!r}, which its "
+                             "comparison reads; add the basis to spectrum.datasets")
+
+
 def check_datasets(cfg: dict) -> None:
     sw, defined = cfg["sweep"], cfg["data"]["datasets"]
-    named = (set(cfg["spectrum"]["datasets"]) | set(sw["datasets"]) | set(sw["gaussian_datasets"])
-             | set(cfg["probe"]["datasets"]) | set(cfg["blind"]["datasets"]))
-    _defined("spectrum.datasets, sweep.datasets, sweep.gaussian_datasets, probe.datasets or blind.datasets", named,
-             defined, "data.datasets")
+    spectra = {**defined, **cfg["spectrum"].get("published", {})}  # what has a spectrum, with or without images
+    _defined("spectrum.datasets or sweep.gaussian_datasets",
+             set(cfg["spectrum"]["datasets"]) | set(sw["gaussian_datasets"]), spectra,
+             "data.datasets or spectrum.published")
+    named = set(sw["datasets"]) | set(cfg["probe"]["datasets"]) | set(cfg["blind"]["datasets"])
+    _defined("sweep.datasets, probe.datasets or blind.datasets", named, defined, "data.datasets")
     _defined("training.datasets", cfg["training"]["datasets"], defined, "data.datasets")
     if "mixture" in sw["denoisers"]:
         unlabelled = [d for d in sw["datasets"] if defined.get(d, {}).get("dataset") not in datasets.CLASSES]
@@ -104,7 +121,7 @@ def check_training(cfg: dict) -> None:
                          f"{tr['ideal']['sigma_max']}")
 
 
-CHECKS = (check_strategies, check_datasets, check_blind, check_training)
+CHECKS = (check_strategies, check_published, check_datasets, check_blind, check_training)
 
 
 def check(cfg: dict) -> None:

@@ -185,18 +185,42 @@ def gamma(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], out, 
     save(fig, out, caption)
 
 
+def _grid_panel(ax, table: pd.DataFrame, strategy_styles: dict, title: str) -> None:
+    """Sigma against step index (log scale), a line per strategy (columns strategy, index, sigma)."""
+    positive = table[table["sigma"] > 0]
+    for name in [s for s in strategy_styles if s in set(positive["strategy"])]:
+        rows = positive[positive["strategy"] == name].sort_values("index")
+        _strategy_line(ax, rows["index"], rows["sigma"], name, strategy_styles[name])
+    log_axis(ax.yaxis)
+    ax.set(xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=title)
+
+
 def grids(tables: dict[str, pd.DataFrame], strategy_styles: dict, out, caption: str) -> None:
     """Sigma against step index (log scale) for every strategy at one n, a panel per spectrum."""
     strategy_styles = styles.with_unknown(strategy_styles, pd.concat(tables.values())["strategy"])
     fig, axes = _panels(len(tables), width=4.4, height=3.4)
     for ax, (spectrum, table) in zip(axes, tables.items()):
-        positive = table[table["sigma"] > 0]
-        for name in [s for s in strategy_styles if s in set(positive["strategy"])]:
-            rows = positive[positive["strategy"] == name].sort_values("index")
-            _strategy_line(ax, rows["index"], rows["sigma"], name, strategy_styles[name])
-        log_axis(ax.yaxis)
-        ax.set(xlabel="step index k (then a final step to sigma = 0)", ylabel="sigma_k", title=spectrum)
+        _grid_panel(ax, table, strategy_styles, spectrum)
     _legend_right(fig, axes, order=list(strategy_styles), title="strategy")
+    save(fig, out, caption)
+
+
+def published_comparison(spectra: dict[str, np.ndarray], grids_by_spectrum: dict[str, pd.DataFrame],
+                         strategy_styles: dict, out, caption: str) -> None:
+    """Two spectra of one data set by rank (log-log), then each criterion's finite-N optimum grid under each
+    spectrum (a panel per spectrum, columns strategy, index, sigma), one legend beside them."""
+    strategy_styles = styles.with_unknown(strategy_styles, pd.concat(grids_by_spectrum.values())["strategy"])
+    fig, axes = _panels(1 + len(grids_by_spectrum), width=4.2, height=3.6)
+    drawn = styles.series_styles(list(spectra))
+    for name, values in spectra.items():
+        rank = np.arange(1, len(values) + 1)
+        axes[0].plot(rank, np.sort(values)[::-1], label=name, markevery=0.1, **drawn[name].kwargs)
+    _log_log(axes[0])
+    axes[0].set(xlabel="rank", ylabel="eigenvalue", title="spectra")
+    axes[0].legend(fontsize=7)
+    for ax, (name, table) in zip(axes[1:], grids_by_spectrum.items()):
+        _grid_panel(ax, table, strategy_styles, f"optimum grids, {name}")
+    _legend_right(fig, axes[1:], order=list(strategy_styles), title="criterion's optimum")
     save(fig, out, caption)
 
 

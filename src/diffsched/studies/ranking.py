@@ -102,3 +102,21 @@ def to_markdown(table: pd.DataFrame, caption: str) -> str:
             parts.append(f"| {strategy} | " + " | ".join(cells) + " |")
         parts.append("")
     return "\n".join(parts)
+
+
+def picks(table: pd.DataFrame) -> pd.DataFrame:
+    """Per data set, criterion, solver and NFE: the strategy with the lowest criterion value (floor excluded), the
+    runner-up and the floor's value, with the pick's KL."""
+    rows = []
+    keys = ["dataset", "criterion", "solver", "nfe_budget"]
+    for (name, criterion, solver, budget), block in table.groupby(keys, sort=False):
+        others = block[block["schedule"] != FLOOR].sort_values("value", kind="stable")
+        floor = block[block["schedule"] == FLOOR]
+        best = others.iloc[0]
+        rows.append({"dataset": name, "source": best["source"], "criterion": criterion, "solver": solver,
+                     "nfe_budget": budget, "nfe": best["nfe"], "picked": best["strategy"], "value": best["value"],
+                     "kl_forward": best["kl_forward"],
+                     "runner_up": others.iloc[1]["strategy"] if len(others) > 1 else "",
+                     "runner_up_value": others.iloc[1]["value"] if len(others) > 1 else np.nan,
+                     "floor_value": floor["value"].min() if len(floor) else np.nan, "sigmas": best["sigmas"]})
+    return pd.DataFrame(rows)
