@@ -329,3 +329,11 @@ def test_fashion_mnist_sources_in_order(tmp_path, monkeypatch):
         datasets.read(official, resolution=28)
     with pytest.raises(ValueError, match="native 28x28"):
         datasets.read(datasets.resolve("fashion_mnist", "offline", root=root), resolution=32)
+
+
+@pytest.mark.parametrize("dataset,kind,expected", [
+    ("cifar10", "offline", "JPEG q75 copy"), ("celeba", "offline", "JPEG q75 copy"),
+    ("cifar10", "official", "lossless"), ("fashion_mnist", "offline", "lossless"),
+])
+def test_each_source_states_its_quality(dataset, kind, expected):
+    assert datasets.quality(dataset, kind) == expected

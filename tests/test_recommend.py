@@ -186,7 +186,8 @@ def test_published_eigenvalues_on_a_copys_basis_keep_its_directions_by_rank():
     rng = np.random.default_rng(3)
     q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
     copy = spectrum.Spectrum(mean=rng.normal(size=6), eigenvalues=np.array([5.0, 3.0, 1.0, 0.5, 1e-5, 1e-5]),
-                             eigenvectors=q, floor=1e-5, n_floored=2, n_samples=100, meta={"label": "copy"})
+                             eigenvectors=q, floor=1e-5, n_floored=2, n_samples=100,
+                             meta={"label": "copy", "quality": "JPEG q75 copy"})
     published = np.array([0.01, 0.2, 0.7, 2.0, 4.0, 9.0])  # ascending, as published
     model = spectrum_sources.on_basis(copy, published, "lossless on copy")
     cov = q @ np.diag(published[::-1]) @ q.T  # the largest published value on the copy's first direction
@@ -194,5 +195,6 @@ def test_published_eigenvalues_on_a_copys_basis_keep_its_directions_by_rank():
                                atol=1e-12)
     np.testing.assert_array_equal(model.mean, copy.mean)
     assert model.meta["label"] == "lossless on copy" and model.n_floored == 0
+    assert model.meta["quality"] == "lossless eigenvalues on the eigenvectors of a JPEG q75 copy"
     with pytest.raises(ValueError, match="same dimension"):
         spectrum_sources.on_basis(copy, published[:5], "short")

@@ -127,6 +127,15 @@ FOLDERS = {
 }
 
 
+LOSSY = {("cifar10", "offline"), ("celeba", "offline")}  # (data set, source kind) of the JPEG q75 copies
+
+
+def quality(dataset: str, kind: str) -> str:
+    """How faithful a source's pixels are: 'JPEG q75 copy' for the offline CIFAR-10 and CelebA copies (4:2:0
+    chroma subsampling), else 'lossless'."""
+    return "JPEG q75 copy" if (dataset, kind) in LOSSY else "lossless"
+
+
 def _check_choice(value: str, valid: tuple[str, ...], what: str) -> None:
     if value not in valid:
         raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")

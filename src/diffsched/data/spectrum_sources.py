@@ -115,8 +115,9 @@ def write_dataset_spectrum(train, out, chunk: int = 1024) -> spectrum.Spectrum:
     """Mean, floored eigenvalues and eigenvectors of a prepared split (RGB or grey; the channel count is recorded),
     written to ``out`` (.npz) and its eigenvalues beside it (``.eigenvalues.npy``, for ``grid --eigenvalues``)."""
     images, _, meta = datasets.load(train)
-    spec = spectrum.compute(images, chunk=chunk,
-                            meta=dict({k: meta[k] for k in META_KEEP}, channels=int(images.shape[-1])))
+    spec = spectrum.compute(images, chunk=chunk, meta=dict({k: meta[k] for k in META_KEEP},
+                                                           channels=int(images.shape[-1]),
+                                                           quality=datasets.quality(meta["dataset"], meta["source"])))
     spectrum.save(out, spec)
     with atomic_path(Path(out).with_suffix(".eigenvalues.npy")) as tmp:
         np.save(tmp, spec.eigenvalues)
@@ -126,14 +127,16 @@ def write_dataset_spectrum(train, out, chunk: int = 1024) -> spectrum.Spectrum:
 def on_basis(basis: spectrum.Spectrum, eigenvalues, label: str) -> spectrum.Spectrum:
     """A Gaussian model with ``eigenvalues`` placed on ``basis``'s eigenvectors of the same rank (largest on the
     first) and its mean: the published lossless spectrum of a data set on the directions its lossy copy estimates.
-    The eigenvalues are used as published (none is floored); the basis's image shape is kept."""
+    The eigenvalues are used as published (none is floored); the basis's image shape is kept, and its quality
+    (:func:`diffsched.data.datasets.quality`) named."""
     lam = np.sort(gaussian.check_eigenvalues(eigenvalues))[::-1].copy()
     if lam.size != basis.eigenvalues.size:
         raise ValueError(f"{lam.size} eigenvalues cannot be placed on a basis of {basis.eigenvalues.size} "
                          "eigenvectors; the published spectrum and the copy must be of the same dimension")
+    quality = f"lossless eigenvalues on the eigenvectors of a {basis.meta['quality']}"
     return spectrum.Spectrum(mean=basis.mean, eigenvalues=lam, eigenvectors=basis.eigenvectors, floor=basis.floor,
                              n_floored=int(np.sum(lam <= basis.floor)), n_samples=basis.n_samples,
-                             meta=dict(basis.meta, label=label))
+                             meta=dict(basis.meta, label=label, quality=quality))
 
 
 def eigenvalue_file(path) -> Resolved:
