@@ -1,6 +1,8 @@
 """The claims' verdict rule (diffsched.studies.claims) on small hand-made tables whose verdicts are worked out here."""
 
 import math
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -243,30 +245,88 @@ def test_claims_table_rows():
                                    "artefact"]
 
 
-def test_collect_lists_every_claim_once_with_its_artefact():
-    em = {"s": pd.DataFrame({"strategy": ["a"], "intervals": [100], "ratio": [1.01]})}
-    sweep = {"s": pd.DataFrame({"steps": [3], "gamma": [1.0], "kl_forward": [2.0]})}
-    star = {"s": pd.DataFrame({"steps": [3], "gamma_star": [0.9], "kl_forward": [1.9]})}
-    boot = pd.DataFrame([sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0)])
-    blind = pd.DataFrame([blind_row("anc", "euler_ancestral", "w2", 1.0, 0.0, -0.05, 0.05)])
-    abl = pd.DataFrame([ablation_row("ancestral", True, 0.1, 0.001), ablation_row("ancestral", False, 0.1, 0.001)])
-    probe = pd.DataFrame([{"dataset": "a", "sigma": 1.0, "estimator": "norm", "rms_log_error": 0.013, "m2": 0.25,
-                           "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}])
-    mc = pd.DataFrame(mc_rows("euler", [0.1, 0.2], [0.3, 0.4, 0.5]))
-    one = pd.DataFrame([one_row(0.37, 3, 1.0, 1.0)])
-    vp = pd.DataFrame([vp_row("em", "50", 0.0, "N0", 4.7741)])
-    vp_published = pd.DataFrame([vp_row("em", "50", 0.0, "N0", "4.77")])
-    paths = {k: f"{k}.csv" for k in ("em_ratio", "gamma", "monte_carlo", "one_eigenvalue", "sweep", "blind",
-                                     "ablation", "probe", "vp_schemes")}
-    found = claims.collect(em, sweep, star, mc, one, boot, blind, abl, probe, vp, vp_published, paths, {"s": "S"},
-                           ["euler_ancestral"], ["ancestral"])
-    table = claims.table(found)
+ORDER = ["closed_form_output", "euler_maclaurin", "tangent_one_eigenvalue", "gamma_star", "vp_schemes_reproduce",
+         "pick_beats_baselines", "blind_matches", "ablation_matches", "blind_deterministic_worse",
+         "ablation_deterministic_worse", "noise_level"]  # the claims table's rows, as the module defines them
+
+
+def test_the_claims_keep_their_order():
+    assert [k for k in claims.CLAIMS if k in ORDER] == ORDER  # a claim added later may stand anywhere
+
+
+def only_ordered_claims(monkeypatch):
+    """The registry cut to ORDER's claims (those every_input has tables for), a copy that a test may add to."""
+    monkeypatch.setattr(claims, "CLAIMS", {k: claims.CLAIMS[k] for k in ORDER})
+
+
+def every_input():
+    """One small table for each input of the rule claims (by its name), and the files they stand for."""
+    tables = {
+        "em_ratio": {"s": pd.DataFrame({"strategy": ["a"], "intervals": [100], "ratio": [1.01]})},
+        "gamma_sweep": {"s": pd.DataFrame({"steps": [3], "gamma": [1.0], "kl_forward": [2.0]})},
+        "gamma_star": {"s": pd.DataFrame({"steps": [3], "gamma_star": [0.9], "kl_forward": [1.9]})},
+        "sweep": pd.DataFrame([sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0)]),
+        "blind": pd.DataFrame([blind_row("anc", "euler_ancestral", "w2", 1.0, 0.0, -0.05, 0.05)]),
+        "ablation": pd.DataFrame([ablation_row("ancestral", True, 0.1, 0.001),
+                                  ablation_row("ancestral", False, 0.1, 0.001)]),
+        "probe": pd.DataFrame([{"dataset": "a", "sigma": 1.0, "estimator": "norm", "rms_log_error": 0.013, "m2": 0.25,
+                                "high_dim_prediction": 0.0128, "dimension": 3072, "n_test": 1000}]),
+        "monte_carlo": pd.DataFrame(mc_rows("euler", [0.1, 0.2], [0.3, 0.4, 0.5])),
+        "one_eigenvalue": pd.DataFrame([one_row(0.37, 3, 1.0, 1.0)]),
+        "vp_schemes": pd.DataFrame([vp_row("em", "50", 0.0, "N0", 4.7741)]),
+        "vp_published": pd.DataFrame([vp_row("em", "50", 0.0, "N0", "4.77")]),
+    }
+    files = {k: f"run/g/{{spectrum}}/{k}.csv" if isinstance(t, dict) else f"run/{k}.csv" for k, t in tables.items()}
+    return tables, files | {"vp_published": "workflow/published/table2.csv"}
+
+
+CONTEXT = {"labels": {"s": "S"}, "vp_label": "V", "stochastic_solvers": ["euler_ancestral"],
+           "stochastic_samplers": ["ancestral"]}
+
+
+def test_evaluate_lists_each_claim_once_in_order_with_its_artefact(monkeypatch):
+    only_ordered_claims(monkeypatch)
+    table = claims.table(claims.evaluate(*every_input(), {"results": "run"}, CONTEXT))
     assert len(table) == 11 and table["claim"].is_unique
     assert list(table["verdict"]) == [REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED, REPRODUCED,
                                       REPRODUCED, REPRODUCED, UNRESOLVED, UNRESOLVED, REPRODUCED]  # no deterministic
-    assert list(table["artefact"]) == ["monte_carlo.csv", "em_ratio.csv", "one_eigenvalue.csv", "gamma.csv",
-                                       "vp_schemes.csv", "sweep.csv", "blind.csv", "ablation.csv", "blind.csv",
-                                       "ablation.csv", "probe.csv"]
+    # the files the run made, the published table left out; a second file of the same folder by its name alone
+    assert list(table["artefact"]) == [
+        "{results}/monte_carlo.csv", "{results}/g/{spectrum}/em_ratio.csv", "{results}/one_eigenvalue.csv",
+        "{results}/g/{spectrum}/gamma_sweep.csv, gamma_star.csv", "{results}/vp_schemes.csv", "{results}/sweep.csv",
+        "{results}/blind.csv", "{results}/ablation.csv", "{results}/blind.csv", "{results}/ablation.csv",
+        "{results}/probe.csv"]
+    assert "S;" in table["scale"].iloc[1] and table["scale"].iloc[4].startswith("V;")  # the labels reach them
+
+
+def rule_inputs() -> set[str]:
+    """The input names of workflow/rules/claims.smk."""
+    text = (Path(__file__).parents[1] / "workflow/rules/claims.smk").read_text()
+    block = text.split("    input:\n", 1)[1].split("    output:\n", 1)[0]
+    return set(re.findall(r"^ {8}(\w+)=", block, re.M))
+
+
+def test_every_claim_reads_inputs_of_the_rule():
+    read = {k for entry in claims.CLAIMS.values() for k in entry.inputs}
+    assert read == rule_inputs()  # no claim reads a table the rule lacks, and the rule reads none for nothing
+    assert set(claims.DTYPES) <= read
+
+
+def test_a_registered_claim_appears_in_the_table(monkeypatch):
+    only_ordered_claims(monkeypatch)
+
+    @claims.claim("extra", "probe", context=("labels",))
+    def count_rows(extra, probe, labels, artefact=""):
+        cells = claims._cells([{"where": "x", "value": 1.0, "lo": 0.5, "hi": 1.5, "outcome": claims.outcome(0.5, 1.5),
+                                "score": 1.0}])
+        return claims.Claim(f"{len(extra)} + {len(probe)} rows, {labels['s']}", "test", "rule", cells, "-", artefact)
+
+    tables, files = every_input()
+    table = claims.table(claims.evaluate(tables | {"extra": pd.DataFrame({"a": [1, 2]})},
+                                         files | {"extra": "run/extra.csv"}, {"results": "run"}, CONTEXT))
+    assert len(table) == 12
+    assert table.iloc[-1][["claim", "verdict", "artefact"]].tolist() == ["2 + 1 rows, S", REPRODUCED,
+                                                                          "{results}/extra.csv, probe.csv"]
 
 
 def test_artefact_name_is_the_same_wherever_the_run_lies():

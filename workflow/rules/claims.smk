@@ -1,5 +1,6 @@
 # The replication's verdicts (diffsched.studies.claims): one row per claim from the other rules' tables. Its report
 # category sorts first (the report lists categories alphabetically).
+# Each input is read once, by its name, for the claims that declare it (claims.claim(...)).
 rule claims:
     input:
         em_ratio=expand(R("gaussian/{spectrum}/em_ratio.csv"), spectrum=SPECTRA),

@@ -1,6 +1,8 @@
 """Snakemake script (rule claims): the replication's verdicts, one row per claim, from the other rules' tables
 (diffsched.studies.claims)."""
 
+import os
+
 import pandas as pd
 
 from diffsched.data import published_spectra
@@ -10,28 +12,36 @@ from diffsched.method import solvers
 from diffsched.infra.atomic import write_text
 
 
-def per_spectrum(spectra, paths) -> dict[str, pd.DataFrame]:
-    """{spectrum: table}, the paths given in the order of ``spectra``."""
-    return {name: pd.read_csv(path) for name, path in zip(spectra, paths, strict=True)}
+def spectrum_pattern(folder: str, paths, spectra) -> str:
+    """A per-spectrum input's file under ``folder`` (its {spectrum} unfilled), checked against its ``paths``."""
+    pattern = os.path.join(folder, os.path.basename(paths[0]))
+    if [os.path.normpath(pattern.format(spectrum=s)) for s in spectra] != [os.path.normpath(p) for p in paths]:
+        raise ValueError(f"the per-spectrum input {list(paths)} is not {pattern} for the spectra {spectra}")
+    return pattern
+
+
+def read(sm) -> tuple[dict, dict]:
+    """The rule's inputs by name: their tables (a per-spectrum input's as {spectrum: table}) and their files."""
+    spectra, found, files = sm.params.spectra, {}, {}
+    for key, value in sm.input.items():
+        dtype = claims.DTYPES.get(key)
+        if isinstance(value, str):
+            found[key], files[key] = pd.read_csv(value, dtype=dtype), value
+        else:
+            found[key] = {s: pd.read_csv(p, dtype=dtype) for s, p in zip(spectra, value, strict=True)}
+            files[key] = spectrum_pattern(sm.params.spectrum_tables, value, spectra)
+    return found, files
 
 
 def main(sm) -> None:
-    i = sm.input
-    stochastic_samplers = [k for k, s in sm.params.samplers.items() if s["solver"] in solvers.STOCHASTIC_SOLVERS]
-    single = ("monte_carlo", "one_eigenvalue", "sweep", "blind", "ablation", "probe", "vp_schemes")  # one table each
-    folder, spectra = sm.params.spectrum_tables, sm.params.spectra  # folder: results/gaussian/{spectrum}
-
-    def name(path):
-        return claims.artefact_name(path, sm.params.roots)
-
-    paths = {"em_ratio": name(f"{folder}/em_ratio.csv"),
-             "gamma": name(f"{folder}/gamma_sweep.csv") + ", gamma_star.csv",
-             **{k: name(str(getattr(i, k))) for k in single}}
-    found = claims.collect(*(per_spectrum(spectra, paths_) for paths_ in (i.em_ratio, i.gamma_sweep, i.gamma_star)),
-                           *(pd.read_csv(getattr(i, k)) for k in single),
-                           pd.read_csv(i.vp_published, dtype={"steps": str, "w2": str}), paths,
-                           {**sm.params.labels, "vp_schemes": published_spectra.SPECTRA[sm.params.vp_spectrum].label},
-                           list(solvers.STOCHASTIC_SOLVERS), stochastic_samplers)
+    context = {
+        "labels": sm.params.labels,
+        "vp_label": published_spectra.SPECTRA[sm.params.vp_spectrum].label,
+        "stochastic_solvers": list(solvers.STOCHASTIC_SOLVERS),
+        "stochastic_samplers": [k for k, s in sm.params.samplers.items()
+                                if s["solver"] in solvers.STOCHASTIC_SOLVERS],
+    }
+    found = claims.evaluate(*read(sm), sm.params.roots, context)
     table = tables.write_csv(claims.table(found), sm.output.csv)
     caption = provenance.caption(
         "The replication's claims and their verdicts (arXiv 2601.13602; arXiv 2606.20416; Sun et al. 2025; "

@@ -6,13 +6,17 @@ its 90% interval lies entirely on the claimed side, ``opposite`` when it lies en
 ``unresolved``. The verdict of the claim (:func:`verdict`, :data:`VERDICT_RULE`): reproduced when every cell is
 claimed, refuted when more than half are opposite, otherwise not resolved at this scale (also with no cells).
 
-Pure functions over DataFrames; ``workflow/scripts/claims.py`` reads the tables and writes the result.
+Each claim is a function registered with :func:`claim` in :data:`CLAIMS`, declaring the inputs of the rule claims
+it reads (``workflow/rules/claims.smk``) and the shared context it takes; :func:`evaluate` calls them all, and the
+claims table has their rows in the order they are defined in this module. Pure functions over DataFrames;
+``workflow/scripts/claims.py`` reads the rule's inputs by name and writes the table.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -109,9 +113,79 @@ def _cells(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["where", "value", "lo", "hi", "outcome", "score"])
 
 
+# The registry: every claim of the replication, in the order of the claims table ---------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered claim: its function, the rule's inputs it reads and the shared context values it takes."""
+
+    function: Callable[..., Claim | list[Claim]]
+    inputs: tuple[str, ...]
+    context: tuple[str, ...]
+
+
+CLAIMS: dict[str, Entry] = {}
+DTYPES = {"vp_published": {"steps": str, "w2": str}}  # input -> columns read as text (the digits printed matter)
+
+
+def claim(*inputs: str, context: tuple[str, ...] = ()):
+    """Register the decorated claim function in :data:`CLAIMS` under its name. It is called with the tables of
+    the rule claims' ``inputs`` (in this order, by position: a table, or {spectrum: table} for a per-spectrum
+    input), the ``context`` values by keyword and ``artefact`` (:func:`artefact`), and returns a Claim or a list."""
+    def register(function):
+        CLAIMS[function.__name__] = Entry(function, inputs, context)
+        return function
+    return register
+
+
+def evaluate(tables: dict, files: dict[str, str], roots: dict[str, str], context: dict) -> list[Claim]:
+    """Every registered claim, in :data:`CLAIMS`' order: ``tables`` and ``files`` by input name (a per-spectrum
+    input's file with ``{spectrum}`` in it), ``roots`` the run's folders (:func:`artefact_name`), ``context`` the
+    shared values the claims take (labels, vp_label, stochastic_solvers, stochastic_samplers)."""
+    found = []
+    for entry in CLAIMS.values():
+        made = entry.function(*(tables[k] for k in entry.inputs),
+                              artefact=artefact([files[k] for k in entry.inputs], roots),
+                              **{k: context[k] for k in entry.context})
+        found += made if isinstance(made, list) else [made]
+    return found
+
+
 # Gaussian theory (arXiv 2601.13602) ---------------------------------------------------------------------------
 
 
+def _exact_cell(where: str, value: float, tolerance: float, far: float) -> dict:
+    """A cell of an exact (or z-scored) deviation ``value`` >= 0: claimed within ``tolerance``, opposite beyond
+    ``far``, else unresolved."""
+    state = CLAIMED if value <= tolerance else OPPOSITE if value > far else OPEN
+    return {"where": where, "value": value, "lo": value, "hi": value, "outcome": state, "score": -value}
+
+
+@claim("monte_carlo")
+def closed_form_output(table: pd.DataFrame, threshold: float = 4.5, far: float = 10.0, artefact: str = "") -> Claim:
+    """The closed-form output mean and covariance equal the real sampler's: ``gaussian/monte_carlo.csv``
+    (:func:`diffsched.studies.gaussian_study.monte_carlo`), one cell per solver, start, strategy and n, its largest |z|
+    over the mean and covariance entries. Claimed when below ``threshold`` (4.5: with ~150 z-scores the chance that
+    any exceeds it by sampling error alone is ~0.1%), opposite when above ``far``, else unresolved."""
+    worst = gaussian_study.max_deviation(table) if len(table) else pd.DataFrame()
+    rows = [_exact_cell(f"{r.solver}, start {r.init}, {r.strategy}, n = {r.steps}",
+                        max(float(r.max_abs_z_mean), float(r.max_abs_z_covariance)), threshold, far)
+            for r in worst.itertuples()]
+    d = int((table["moment"] == "mean").sum() / len(worst)) if len(table) else 0
+    return Claim(
+        claim="The closed-form Gaussian output (mean, covariance) equals the real sampler's output",
+        source=PAPERS["scheduling"],
+        cell_rule=(f"per solver, start, strategy and n (Monte Carlo): claimed when every |empirical - predicted| / "
+                   f"standard error of the output mean and covariance entries is below {threshold:g}, opposite when "
+                   f"one exceeds {far:g}"),
+        cells=_cells(rows), quantity="largest |z|", signed=False,
+        scale=(f"d = {d}; {', '.join(map(str, table['samples'].unique())) if len(table) else '-'} samples per cell; "
+               f"{len(table)} z-scores; solvers {', '.join(table['solver'].unique()) if len(table) else '-'}"),
+        artefact=artefact)
+
+
+@claim("em_ratio", context=("labels",))
 def euler_maclaurin(tables: dict[str, pd.DataFrame], tolerance: float = 0.1, far: float = 2.0,
                     artefact: str = "", labels: dict | None = None) -> Claim:
     """KL ~ sum_i J_i^2 / (4 N^2): ``em_ratio`` tables (spectrum -> strategy, intervals, ratio), one cell per
@@ -137,6 +211,35 @@ def euler_maclaurin(tables: dict[str, pd.DataFrame], tolerance: float = 0.1, far
         scale=f"{spectra}; N up to {max(largest) if largest else '-'}; exact KL", artefact=artefact)
 
 
+@claim("one_eigenvalue")
+def tangent_one_eigenvalue(table: pd.DataFrame, tolerance: float = 1e-6, gamma_tolerance: float = 1e-3,
+                           far: float = 0.01, artefact: str = "") -> Claim:
+    """For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid:
+    ``gaussian/one_eigenvalue.csv`` (:func:`diffsched.studies.gaussian_study.one_eigenvalue`). Cells per eigenvalue and
+    n: |KL(tangent) / KL(finite-n optimum) - 1| (claimed within ``tolerance``) and, for n >= 3,
+    |gamma* / sqrt(lambda) - 1| (claimed within ``gamma_tolerance``, the 1-D search's precision); both opposite
+    beyond ``far``."""
+    rows = []
+    for r in table.itertuples():
+        where = f"lambda = {r.eigenvalue:g}, n = {r.steps}"
+        rows.append(_exact_cell(f"{where}, KL ratio (max grid difference {r.max_grid_difference:.2g})",
+                                abs(float(r.kl_ratio) - 1), tolerance, far))
+        if r.steps >= 3:
+            rows.append(_exact_cell(f"{where}, gamma* = {r.gamma_star:.4g}", abs(float(r.gamma_star_ratio) - 1),
+                                    gamma_tolerance, far))
+    lams = ", ".join(f"{v:g}" for v in table["eigenvalue"].unique()) if len(table) else "-"
+    steps = ", ".join(map(str, table["steps"].unique())) if len(table) else "-"
+    return Claim(
+        claim="For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid",
+        source=PAPERS["scheduling"],
+        cell_rule=(f"per eigenvalue and n (exact): claimed when |KL(tangent) / KL(finite-n optimum) - 1| <= "
+                   f"{tolerance:g}, and, for n >= 3, |gamma* / sqrt(lambda) - 1| <= {gamma_tolerance:g}; opposite "
+                   f"when either exceeds {far:g}"),
+        cells=_cells(rows), quantity="|KL ratio - 1| or |gamma* / sqrt(lambda) - 1|", signed=False,
+        scale=f"lambda = {lams}; n = {steps}; Euler, exact KL", artefact=artefact)
+
+
+@claim("gamma_sweep", "gamma_star", context=("labels",))
 def gamma_star(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], tolerance: float = 1e-6,
                beaten: float = 0.01, artefact: str = "", labels: dict | None = None) -> Claim:
     """gamma* computed from the spectrum minimises the tangent family's KL: per spectrum and N in both
@@ -168,62 +271,6 @@ def gamma_star(sweeps: dict[str, pd.DataFrame], stars: dict[str, pd.DataFrame], 
         scale=f"{spectra}; {n_gammas} log-spaced gammas; Euler, exact KL", artefact=artefact)
 
 
-def _exact_cell(where: str, value: float, tolerance: float, far: float) -> dict:
-    """A cell of an exact (or z-scored) deviation ``value`` >= 0: claimed within ``tolerance``, opposite beyond
-    ``far``, else unresolved."""
-    state = CLAIMED if value <= tolerance else OPPOSITE if value > far else OPEN
-    return {"where": where, "value": value, "lo": value, "hi": value, "outcome": state, "score": -value}
-
-
-def closed_form_output(table: pd.DataFrame, threshold: float = 4.5, far: float = 10.0, artefact: str = "") -> Claim:
-    """The closed-form output mean and covariance equal the real sampler's: ``gaussian/monte_carlo.csv``
-    (:func:`diffsched.studies.gaussian_study.monte_carlo`), one cell per solver, start, strategy and n, its largest |z|
-    over the mean and covariance entries. Claimed when below ``threshold`` (4.5: with ~150 z-scores the chance that
-    any exceeds it by sampling error alone is ~0.1%), opposite when above ``far``, else unresolved."""
-    worst = gaussian_study.max_deviation(table) if len(table) else pd.DataFrame()
-    rows = [_exact_cell(f"{r.solver}, start {r.init}, {r.strategy}, n = {r.steps}",
-                        max(float(r.max_abs_z_mean), float(r.max_abs_z_covariance)), threshold, far)
-            for r in worst.itertuples()]
-    d = int((table["moment"] == "mean").sum() / len(worst)) if len(table) else 0
-    return Claim(
-        claim="The closed-form Gaussian output (mean, covariance) equals the real sampler's output",
-        source=PAPERS["scheduling"],
-        cell_rule=(f"per solver, start, strategy and n (Monte Carlo): claimed when every |empirical - predicted| / "
-                   f"standard error of the output mean and covariance entries is below {threshold:g}, opposite when "
-                   f"one exceeds {far:g}"),
-        cells=_cells(rows), quantity="largest |z|", signed=False,
-        scale=(f"d = {d}; {', '.join(map(str, table['samples'].unique())) if len(table) else '-'} samples per cell; "
-               f"{len(table)} z-scores; solvers {', '.join(table['solver'].unique()) if len(table) else '-'}"),
-        artefact=artefact)
-
-
-def tangent_one_eigenvalue(table: pd.DataFrame, tolerance: float = 1e-6, gamma_tolerance: float = 1e-3,
-                           far: float = 0.01, artefact: str = "") -> Claim:
-    """For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid:
-    ``gaussian/one_eigenvalue.csv`` (:func:`diffsched.studies.gaussian_study.one_eigenvalue`). Cells per eigenvalue and
-    n: |KL(tangent) / KL(finite-n optimum) - 1| (claimed within ``tolerance``) and, for n >= 3,
-    |gamma* / sqrt(lambda) - 1| (claimed within ``gamma_tolerance``, the 1-D search's precision); both opposite
-    beyond ``far``."""
-    rows = []
-    for r in table.itertuples():
-        where = f"lambda = {r.eigenvalue:g}, n = {r.steps}"
-        rows.append(_exact_cell(f"{where}, KL ratio (max grid difference {r.max_grid_difference:.2g})",
-                                abs(float(r.kl_ratio) - 1), tolerance, far))
-        if r.steps >= 3:
-            rows.append(_exact_cell(f"{where}, gamma* = {r.gamma_star:.4g}", abs(float(r.gamma_star_ratio) - 1),
-                                    gamma_tolerance, far))
-    lams = ", ".join(f"{v:g}" for v in table["eigenvalue"].unique()) if len(table) else "-"
-    steps = ", ".join(map(str, table["steps"].unique())) if len(table) else "-"
-    return Claim(
-        claim="For one eigenvalue the tangent law with gamma = sqrt(lambda) is the KL-optimal grid",
-        source=PAPERS["scheduling"],
-        cell_rule=(f"per eigenvalue and n (exact): claimed when |KL(tangent) / KL(finite-n optimum) - 1| <= "
-                   f"{tolerance:g}, and, for n >= 3, |gamma* / sqrt(lambda) - 1| <= {gamma_tolerance:g}; opposite "
-                   f"when either exceeds {far:g}"),
-        cells=_cells(rows), quantity="|KL ratio - 1| or |gamma* / sqrt(lambda) - 1|", signed=False,
-        scale=f"lambda = {lams}; n = {steps}; Euler, exact KL", artefact=artefact)
-
-
 def rounding_half_unit(printed: str) -> float:
     """Half a unit of the last digit of a number as printed ("0.17" -> 0.005, "6.7E-4" -> 5e-6); 0 for "0", which
     the publication prints for an exact zero only."""
@@ -233,8 +280,9 @@ def rounding_half_unit(printed: str) -> float:
     return 0.5 * 10.0 ** (int(exponent or 0) - len(mantissa.split(".")[1]))
 
 
+@claim("vp_schemes", "vp_published", context=("vp_label",))
 def vp_schemes_reproduce(table: pd.DataFrame, published: pd.DataFrame, far: float = 4.0, artefact: str = "",
-                         label: str = "") -> Claim:
+                         vp_label: str = "") -> Claim:
     """The exact W2 of the VP-SDE schemes equals Pierret & Galerne's Table 2 (arXiv 2405.14250) within its
     rounding: ``gaussian/vp_schemes.csv`` (:func:`diffsched.studies.gaussian_study.vp_scheme_errors`) against the
     published values as printed (``published``: scheme, steps, epsilon, start, w2 as text). One cell per published
@@ -262,7 +310,7 @@ def vp_schemes_reproduce(table: pd.DataFrame, published: pd.DataFrame, far: floa
         cell_rule=(f"per published value (exact): claimed when |ours - published| is at most half a unit of its last "
                    f"printed digit, opposite beyond {far:g} half-units"),
         cells=_cells(rows), quantity="|ours - published| / half a unit of the printed digit", signed=False,
-        scale=f"{label or 'the spectrum'}; {len(rows)} of {len(published)} published values in this run; exact W2",
+        scale=f"{vp_label or 'the spectrum'}; {len(rows)} of {len(published)} published values in this run; exact W2",
         artefact=artefact)
 
 
@@ -274,6 +322,7 @@ def baselines_of(table: pd.DataFrame) -> list[str]:
     return [c[3:-8] for c in table.columns if c.startswith("vs_") and c.endswith("_verdict")]
 
 
+@claim("sweep")
 def pick_beats_baselines(table: pd.DataFrame, criterion: str = "kl", metric: str = "fid",
                          nfe=TIGHT_NFE, artefact: str = "") -> list[Claim]:
     """One claim per data set and denoiser of ``sweep/bootstrap.csv``: the ``criterion``'s pick has a lower
@@ -326,13 +375,14 @@ def _sweep_counts(g: pd.DataFrame) -> str:
 # Noise-blind denoisers (arXiv 2606.20416; Sun et al. 2025) --------------------------------------------------------
 
 
-def blind_matches(table: pd.DataFrame, stochastic, margin: float = 0.1, artefact: str = "") -> Claim:
-    """``blind/blind_vs_conditioned.csv``: under the stochastic samplers (``solver`` in ``stochastic``) the
+@claim("blind", context=("stochastic_solvers",))
+def blind_matches(table: pd.DataFrame, stochastic_solvers, margin: float = 0.1, artefact: str = "") -> Claim:
+    """``blind/blind_vs_conditioned.csv``: under the stochastic samplers (``solver`` in ``stochastic_solvers``) the
     noise-blind oracle is not worse than the conditioned one by more than ``margin`` x the conditioned value.
     Cells: oracle pair x data set x d x sampler x measure (w2, kl and, at the scored resolutions, fid, kid);
     claimed when the upper end of blind - conditioned is below the margin, opposite when its lower end is above
     it."""
-    t = table[table["solver"].isin(list(stochastic))]
+    t = table[table["solver"].isin(list(stochastic_solvers))]
     rows = []
     for r in t.itertuples(index=False):
         m = margin * float(r.conditioned)
@@ -349,35 +399,6 @@ def blind_matches(table: pd.DataFrame, stochastic, margin: float = 0.1, artefact
                    "above it"),
         cells=_cells(rows), quantity="blind - conditioned",
         scale=_blind_scale(t), artefact=artefact)
-
-
-def blind_deterministic_worse(table: pd.DataFrame, stochastic, artefact: str = "") -> Claim:
-    """``blind/blind_vs_conditioned.csv``: the blind - conditioned gap of every deterministic sampler exceeds
-    that of every stochastic one, per oracle pair, data set, d and measure. Intervals of the two gaps compared (no
-    paired interval of their difference): claimed when the deterministic gap's lower end is above the stochastic
-    gap's upper end, opposite when its upper end is below the other's lower end."""
-    stochastic = list(stochastic)
-    rows = []
-    by = ["oracle", "dataset", "dimension", "measure"]
-    for (oracle, dataset, d, measure), g in table.groupby(by, sort=False):
-        sto = g[g["solver"].isin(stochastic)]
-        det = g[~g["solver"].isin(stochastic)]
-        for a in det.itertuples(index=False):
-            for b in sto.itertuples(index=False):
-                lo = float(a.difference_lo) - float(b.difference_hi)
-                hi = float(a.difference_hi) - float(b.difference_lo)
-                where = f"{oracle} oracles, {dataset}, d = {d}, {measure}, {a.sampler} vs {b.sampler}"
-                rows.append({"where": where, "value": float(a.difference) - float(b.difference), "lo": lo, "hi": hi,
-                             "outcome": outcome(lo, hi), "score": float(a.difference) - float(b.difference)})
-    return Claim(
-        claim="Without the noise level a deterministic sampler suffers more than a stochastic one "
-              "(ideal noise-blind oracles)",
-        source=PAPERS["blind"],
-        cell_rule=("per oracle pair, data set, d, measure and (deterministic, stochastic) sampler pair: claimed "
-                   "when the deterministic sampler's 90% interval of blind - conditioned lies above the stochastic "
-                   "one's, opposite when below (conservative: the two intervals, not a paired one)"),
-        cells=_cells(rows), quantity="deterministic gap - stochastic gap",
-        scale=_blind_scale(table), artefact=artefact)
 
 
 def _blind_scale(t: pd.DataFrame) -> str:
@@ -404,6 +425,7 @@ def _ablation_pairs(table: pd.DataFrame):
             yield key, on.iloc[0], off.iloc[0]
 
 
+@claim("ablation", context=("stochastic_samplers",))
 def ablation_matches(table: pd.DataFrame, stochastic_samplers, margin: float = 0.1, artefact: str = "") -> Claim:
     """``ablation/ablation_table.csv``: the network without the time embedding is not worse in KID than the
     same network with it by more than ``margin`` x its KID, under the stochastic samplers (sampler labels)."""
@@ -426,6 +448,45 @@ def ablation_matches(table: pd.DataFrame, stochastic_samplers, margin: float = 0
         scale=_ablation_scale(table), artefact=artefact)
 
 
+def _ablation_scale(t: pd.DataFrame) -> str:
+    if not len(t):
+        return "-"
+    samplers = ", ".join(dict.fromkeys(f"{s} (NFE {n})" for s, n in zip(t["sampler"], t["nfe"])))
+    return (f"{int(t['n_samples'].iloc[0])} samples per model and sampler vs {int(t['n_reference'].iloc[0])} "
+            f"reference images; {int(t['train_steps'].iloc[0])} training steps; samplers {samplers}")
+
+
+@claim("blind", context=("stochastic_solvers",))
+def blind_deterministic_worse(table: pd.DataFrame, stochastic_solvers, artefact: str = "") -> Claim:
+    """``blind/blind_vs_conditioned.csv``: the blind - conditioned gap of every deterministic sampler exceeds
+    that of every stochastic one, per oracle pair, data set, d and measure. Intervals of the two gaps compared (no
+    paired interval of their difference): claimed when the deterministic gap's lower end is above the stochastic
+    gap's upper end, opposite when its upper end is below the other's lower end."""
+    stochastic = list(stochastic_solvers)
+    rows = []
+    by = ["oracle", "dataset", "dimension", "measure"]
+    for (oracle, dataset, d, measure), g in table.groupby(by, sort=False):
+        sto = g[g["solver"].isin(stochastic)]
+        det = g[~g["solver"].isin(stochastic)]
+        for a in det.itertuples(index=False):
+            for b in sto.itertuples(index=False):
+                lo = float(a.difference_lo) - float(b.difference_hi)
+                hi = float(a.difference_hi) - float(b.difference_lo)
+                where = f"{oracle} oracles, {dataset}, d = {d}, {measure}, {a.sampler} vs {b.sampler}"
+                rows.append({"where": where, "value": float(a.difference) - float(b.difference), "lo": lo, "hi": hi,
+                             "outcome": outcome(lo, hi), "score": float(a.difference) - float(b.difference)})
+    return Claim(
+        claim="Without the noise level a deterministic sampler suffers more than a stochastic one "
+              "(ideal noise-blind oracles)",
+        source=PAPERS["blind"],
+        cell_rule=("per oracle pair, data set, d, measure and (deterministic, stochastic) sampler pair: claimed "
+                   "when the deterministic sampler's 90% interval of blind - conditioned lies above the stochastic "
+                   "one's, opposite when below (conservative: the two intervals, not a paired one)"),
+        cells=_cells(rows), quantity="deterministic gap - stochastic gap",
+        scale=_blind_scale(table), artefact=artefact)
+
+
+@claim("ablation", context=("stochastic_samplers",))
 def ablation_deterministic_worse(table: pd.DataFrame, stochastic_samplers, artefact: str = "") -> Claim:
     """``ablation/ablation_table.csv``: removing the time embedding costs a deterministic sampler more KID than a
     stochastic one: per data set, network and (deterministic, stochastic) pair, the difference of the two
@@ -456,17 +517,10 @@ def ablation_deterministic_worse(table: pd.DataFrame, stochastic_samplers, artef
         scale=_ablation_scale(table), artefact=artefact)
 
 
-def _ablation_scale(t: pd.DataFrame) -> str:
-    if not len(t):
-        return "-"
-    samplers = ", ".join(dict.fromkeys(f"{s} (NFE {n})" for s, n in zip(t["sampler"], t["nfe"])))
-    return (f"{int(t['n_samples'].iloc[0])} samples per model and sampler vs {int(t['n_reference'].iloc[0])} "
-            f"reference images; {int(t['train_steps'].iloc[0])} training steps; samplers {samplers}")
-
-
 # Noise-level inference (Sun et al. 2025) -------------------------------------------------------------------------
 
 
+@claim("probe")
 def noise_level(table: pd.DataFrame, factor: float = 2.0, artefact: str = "") -> Claim:
     """``probe/noise_level.csv``: where the noise dominates the data (sigma^2 >= the data's second moment m2),
     the best estimator's RMS error of log sigma is 1/sqrt(2d) within ``factor``. Cells: data set x sigma; the
@@ -499,42 +553,27 @@ def noise_level(table: pd.DataFrame, factor: float = 2.0, artefact: str = "") ->
         artefact=artefact)
 
 
+def _within(path: str, root: str) -> bool:
+    return not os.path.relpath(path, root).startswith("..")
+
+
 def artefact_name(path: str, roots: dict[str, str]) -> str:
     """``path`` with the run folder it lies under written as a placeholder, ``{results}/gaussian/...``, so that
     the claims table does not change when the same run is made elsewhere. ``roots``: {placeholder: folder}."""
     for name, root in roots.items():
-        rel = os.path.relpath(path, root)
-        if not rel.startswith(".."):
-            return f"{{{name}}}/{rel}"
+        if _within(path, root):
+            return f"{{{name}}}/{os.path.relpath(path, root)}"
     raise ValueError(f"{path} lies under none of the run's folders {sorted(roots.values())}")
+
+
+def artefact(paths: list[str], roots: dict[str, str]) -> str:
+    """The artefact column: the :func:`artefact_name` of each of ``paths`` that the run made (lies under one of
+    ``roots``), joined by ', ', a file in the folder of the one before it by its file name alone."""
+    names = [artefact_name(p, roots) for p in paths if any(_within(p, r) for r in roots.values())]
+    return ", ".join(os.path.basename(n) if i and os.path.dirname(n) == os.path.dirname(names[i - 1]) else n
+                     for i, n in enumerate(names))
 
 
 def table(claims: list[Claim]) -> pd.DataFrame:
     """The claims table, one row per claim."""
     return pd.DataFrame([c.row() for c in claims])
-
-
-
-def collect(em_ratio: dict[str, pd.DataFrame], gamma_sweep: dict[str, pd.DataFrame],
-            gamma_stars: dict[str, pd.DataFrame], monte_carlo: pd.DataFrame, one_eigenvalue: pd.DataFrame,
-            sweep_bootstrap: pd.DataFrame, blind: pd.DataFrame, ablation: pd.DataFrame, probe: pd.DataFrame,
-            vp_schemes: pd.DataFrame, vp_published: pd.DataFrame, paths: dict[str, str], labels: dict[str, str],
-            stochastic_solvers, stochastic_samplers) -> list[Claim]:
-    """Every claim of the replication from the pipeline's tables (the Gaussian ones per spectrum); ``paths``
-    names each table's file (keys: em_ratio, gamma, monte_carlo, one_eigenvalue, sweep, blind, ablation, probe,
-    vp_schemes) for the artefact column; ``labels``: the spectra's, and the VP schemes' spectrum's (key
-    vp_schemes)."""
-    return [
-        closed_form_output(monte_carlo, artefact=paths["monte_carlo"]),
-        euler_maclaurin(em_ratio, artefact=paths["em_ratio"], labels=labels),
-        tangent_one_eigenvalue(one_eigenvalue, artefact=paths["one_eigenvalue"]),
-        gamma_star(gamma_sweep, gamma_stars, artefact=paths["gamma"], labels=labels),
-        vp_schemes_reproduce(vp_schemes, vp_published, artefact=paths["vp_schemes"],
-                             label=labels.get("vp_schemes", "")),
-        *pick_beats_baselines(sweep_bootstrap, artefact=paths["sweep"]),
-        blind_matches(blind, stochastic_solvers, artefact=paths["blind"]),
-        ablation_matches(ablation, stochastic_samplers, artefact=paths["ablation"]),
-        blind_deterministic_worse(blind, stochastic_solvers, artefact=paths["blind"]),
-        ablation_deterministic_worse(ablation, stochastic_samplers, artefact=paths["ablation"]),
-        noise_level(probe, artefact=paths["probe"]),
-    ]
