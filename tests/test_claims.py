@@ -34,7 +34,8 @@ def test_tally_counts_each_outcome():
 
 
 def sweep_row(dataset, nfe, verdict, diff, lo, hi, criterion="kl", metric="fid", gits=None):
-    row = {"dataset": dataset, "denoiser": "gaussian", "solver": "euler", "nfe_budget": nfe, "seeds": "0 1",
+    row = {"dataset": dataset, "quality": "lossless" if dataset != "c" else "JPEG q75 copy", "denoiser": "gaussian",
+           "solver": "euler", "nfe_budget": nfe, "seeds": "0 1",
            "n_samples": 24, "n_reference": 48, "replicates": 100, "criterion": criterion, "metric": metric,
            "vs_edm": diff, "vs_edm_lo": lo, "vs_edm_hi": hi, "vs_edm_verdict": verdict}
     g = gits or (float("nan"), float("nan"), float("nan"), float("nan"))
@@ -60,8 +61,10 @@ def test_pick_beats_baselines_per_dataset():
         sweep_row("c", 4, "pick better", -3.0, -5.0, -1.0),
         sweep_row("c", 6, "unresolved", -1.0, -3.0, 1.0),
     ]
-    found = {c.claim.split(",")[0]: c for c in claims.pick_beats_baselines(pd.DataFrame(rows), artefact="x.csv")}
+    found = {c.claim.split(" ")[0]: c for c in claims.pick_beats_baselines(pd.DataFrame(rows), artefact="x.csv")}
     assert {k: c.row()["verdict"] for k, c in found.items()} == {"a": REPRODUCED, "b": REFUTED, "c": UNRESOLVED}
+    assert found["a"].claim.startswith("a (lossless), gaussian denoiser")
+    assert found["c"].claim.startswith("c (JPEG q75 copy), gaussian denoiser")
     assert len(found["a"].cells) == 4  # edm at 4, 6, 10 and gits at 4
     assert "hand-made (edm)" in found["a"].claim and "search-based (gits)" in found["a"].claim
     assert len(found["b"].cells) == 3 and "1 cell(s) where the baseline is the pick left out" in found["b"].scale
@@ -336,3 +339,11 @@ def test_artefact_name_is_the_same_wherever_the_run_lies():
         assert (claims.artefact_name(f"{roots['figures']}/claims.csv", roots) == "{figures}/claims.csv")
     with pytest.raises(ValueError, match="none of the run's folders"):
         claims.artefact_name("/elsewhere/x.csv", {"results": "results", "figures": "figures"})
+
+
+def test_w2_pick_is_judged_by_its_own_rows():
+    rows = [sweep_row("a", 4, "pick better", -3.0, -5.0, -1.0),
+            sweep_row("a", 4, "baseline better", 4.0, 1.0, 6.0, criterion="w2")]
+    kl, = claims.pick_beats_baselines(pd.DataFrame(rows))
+    w2, = claims.w2_pick_beats_baselines(pd.DataFrame(rows))
+    assert kl.row()["verdict"] == REPRODUCED and w2.row()["verdict"] == REFUTED and "W2-chosen" in w2.claim

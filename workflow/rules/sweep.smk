@@ -68,6 +68,7 @@ rule sweep_metrics:
 
 rule sweep_bootstrap:
     input:
+        spectrum=R("spectrum/{dataset}.npz"),
         metrics=R("sweep/{dataset}/{denoiser}/metrics.csv"),
         features=R("sweep/{dataset}/{denoiser}/features.npz"),
     output:

@@ -325,14 +325,14 @@ def baselines_of(table: pd.DataFrame) -> list[str]:
 @claim("sweep")
 def pick_beats_baselines(table: pd.DataFrame, criterion: str = "kl", metric: str = "fid",
                          nfe=TIGHT_NFE, artefact: str = "") -> list[Claim]:
-    """One claim per data set and denoiser of ``sweep/bootstrap.csv``: the ``criterion``'s pick has a lower
-    ``metric`` than every baseline at every solver and NFE in ``nfe``. Cells: solver x NFE x baseline, the paired
-    bootstrap interval of pick - baseline (claimed when below 0); cells where the baseline is the pick are left
-    out (counted in the scale)."""
+    """One claim per data set (its quality stated) and denoiser of ``sweep/bootstrap.csv``: the ``criterion``'s pick
+    has a lower ``metric`` than every baseline at every solver and NFE in ``nfe``. Cells: solver x NFE x baseline,
+    the paired bootstrap interval of pick - baseline (claimed when below 0); cells where the baseline is the pick
+    are left out (counted in the scale)."""
     verdicts = {"pick better": CLAIMED, "baseline better": OPPOSITE, "unresolved": OPEN}
     t = table[(table["criterion"] == criterion) & (table["metric"] == metric) & table["nfe_budget"].isin(nfe)]
     claims = []
-    for (dataset, denoiser), g in t.groupby(["dataset", "denoiser"], sort=False):
+    for (dataset, quality, denoiser), g in t.groupby(["dataset", "quality", "denoiser"], sort=False):
         rows, same, present = [], 0, []
         for b in baselines_of(g):
             for r in g.itertuples(index=False):
@@ -351,7 +351,7 @@ def pick_beats_baselines(table: pd.DataFrame, criterion: str = "kl", metric: str
         search = [b for b in present if b not in sweep.BASELINES]
         nfes = ", ".join(map(str, sorted(g["nfe_budget"].unique())))
         claims.append(Claim(
-            claim=(f"{dataset}, {denoiser} denoiser: the {criterion.upper()}-chosen grid has a lower "
+            claim=(f"{dataset} ({quality}), {denoiser} denoiser: the {criterion.upper()}-chosen grid has a lower "
                    f"{metric.upper()} than hand-made ({', '.join(hand) or 'none'}) and search-based "
                    f"({', '.join(search) or 'none'}) grids at tight NFE"),
             source=PAPERS["scheduling"],
@@ -362,6 +362,12 @@ def pick_beats_baselines(table: pd.DataFrame, criterion: str = "kl", metric: str
                    + (f"; {same} cell(s) where the baseline is the pick left out" if same else "")),
             artefact=artefact))
     return claims
+
+
+@claim("sweep")
+def w2_pick_beats_baselines(table: pd.DataFrame, artefact: str = "") -> list[Claim]:
+    """:func:`pick_beats_baselines` for W2, the criterion ``recommend`` ranks by default."""
+    return pick_beats_baselines(table, criterion="w2", artefact=artefact)
 
 
 def _sweep_counts(g: pd.DataFrame) -> str:
