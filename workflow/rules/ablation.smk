@@ -1,8 +1,6 @@
 # Trained denoisers and the timestep-embedding ablation (Chavez, arXiv 2606.20416; Sun et al. 2025): every
 # <network>-<variant> model trained on every training data set, sampled with each ablation sampler, scored.
 TR = config["training"]
-# (data set, model) of every trained model: the outputs rule's inputs and their identities, from one list.
-ABLATION_CELLS = [(d, m) for d in TR["datasets"] for m in MODELS]
 
 
 rule train:
@@ -82,7 +80,6 @@ rule ablation_metrics:
         **job_resources("ablation_metrics"),
         gpu=TR["gpu"],
     params:
-        models=MODELS,
         metrics=TR["metrics"],
         cache=R("cache"),
     script:
@@ -116,9 +113,9 @@ rule ablation_ideal:
 
 rule ablation_outputs:
     input:
+        unpack(ablation_losses),
         metrics=expand(R("ablation/{dataset}/metrics.csv"), dataset=TR["datasets"]),
         samples=[R("ablation", d, m, "samples.npz") for d, m in ABLATION_CELLS],
-        loss=[R("train", d, m, "loss.csv") for d, m in ABLATION_CELLS],
         ideal=expand(R("ablation/{dataset}/ideal_gap.csv"), dataset=TR["datasets"]),
     output:
         table_csv=report(
@@ -156,7 +153,6 @@ rule ablation_outputs:
     resources:
         **job_resources("ablation_outputs"),
     params:
-        cells=ABLATION_CELLS,
         training={
             k: TR[k]
             for k in (

@@ -33,6 +33,8 @@ MODELS = [
     for n in config["training"]["networks"]
     for v in config["training"]["variants"]
 ]
+# (data set, model) of every trained model
+ABLATION_CELLS = [(d, m) for d in config["training"]["datasets"] for m in MODELS]
 THREADS = config["threads"]  # CPU threads per training, sampling and metrics job
 
 
@@ -151,6 +153,13 @@ def model_training(w):
     }
 
 
+def ablation_losses(w):
+    """Every trained model's loss log, named by its model's cell (diffsched.studies.sweep.loss_input)."""
+    return {
+        sweep.loss_input(d, m): R("train", d, m, "loss.csv") for d, m in ABLATION_CELLS
+    }
+
+
 def reference_inputs(w):
     """Training images, or the spectrum whose Gaussian model is sampled."""
     if w.source == "gaussian":
@@ -189,8 +198,8 @@ def figure_tables(figure):
 
 def sweep_cells(first_only=False):
     """Every sweep cell as {dataset, denoiser, solver, nfe, seed} (seeds: diffsched.studies.sweep.cell_seeds); first_only:
-    the first data set, solver and seed only (the sample grids). Rules list a cell's samples with cell_path and
-    pass the cells themselves as params, so scripts read a cell's identity from the same list, never from a path.
+    the first data set, solver and seed only (the sample grids). Rules list a cell's samples with cell_path; each
+    sample file records its cell (diffsched.studies.sweep.cell_arrays), which scripts read from it, never from a path.
     """
     sw = config["sweep"]
     pick = (lambda xs: xs[:1]) if first_only else (lambda xs: xs)
@@ -222,18 +231,13 @@ def cell_path(cell):
     )
 
 
-def denoiser_cells(w):
-    """The sweep cells of one data set and denoiser (scored together: one Inception warm-up per denoiser)."""
+def denoiser_samples(w):
+    """The sample files of one data set and denoiser (scored together: one Inception warm-up per denoiser)."""
     return [
-        c
+        cell_path(c)
         for c in sweep_cells()
         if (c["dataset"], c["denoiser"]) == (w.dataset, w.denoiser)
     ]
-
-
-def denoiser_samples(w):
-    """The sample files of denoiser_cells(w), in its order."""
-    return [cell_path(c) for c in denoiser_cells(w)]
 
 
 def blind_inputs(w):

@@ -1,7 +1,6 @@
 # The low-NFE sweep with exact-score oracles and trained networks (workflow/rules/ablation.smk): samples per
 # cell, their metrics, then tables and figures.
 SW = config["sweep"]
-GRID_CELLS = sweep_cells(first_only=True)  # the cells the sample-grid figure shows
 
 
 rule sweep_samples:
@@ -59,7 +58,6 @@ rule sweep_metrics:
         **job_resources("sweep_metrics"),
         gpu=config["training"]["gpu"],
     params:
-        cells=denoiser_cells,
         metrics=SW["metrics"],
         cache=R("cache"),
     script:
@@ -97,7 +95,7 @@ rule sweep_outputs:
         metrics=[R("sweep", d, n, "metrics.csv") for d, n in sweep.pairs(SW)],
         bootstrap=[R("sweep", d, n, "bootstrap.csv") for d, n in sweep.pairs(SW)],
         scores=[R("sweep", d, n, "bootstrap_scores.csv") for d, n in sweep.pairs(SW)],
-        samples=[cell_path(c) for c in GRID_CELLS],
+        samples=[cell_path(c) for c in sweep_cells(first_only=True)],  # the sample grids
     output:
         table_csv=report(
             F("sweep/sweep_table.csv"),
@@ -149,7 +147,6 @@ rule sweep_outputs:
         **job_resources("sweep_outputs"),
     params:
         strategies=STYLED,
-        grid_cells=GRID_CELLS,
         sweep={
             k: SW[k]
             for k in (

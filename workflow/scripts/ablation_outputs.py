@@ -1,11 +1,10 @@
 """Snakemake script (rule ablation_outputs): the timestep-embedding ablation table, sample grids of every
 model and sampler, the training-loss curves, and every model against its ideal denoiser (table and figure)."""
 
-import numpy as np
 import pandas as pd
 
 from diffsched.metrics import scores
-from diffsched.studies import plots
+from diffsched.studies import plots, sweep
 from diffsched.infra import provenance, tables
 from diffsched.infra.atomic import write_text
 
@@ -56,18 +55,15 @@ def main(sm) -> None:
             "alike and sampled from the same noise; ideal_gap: mean over the sigma grid of the gap to the matching "
             "ideal denoiser (ideal_gap.md)", **facts)))
 
-    panels = {}
-    for (dataset, model), path in zip(sm.params.cells, sm.input.samples, strict=True):
-        cell = np.load(path)
-        for label in cell["samplers"]:
-            panels[(f"{dataset}\n{label}", model)] = cell[f"images_{label}"][: tr["grid_images"]]
+    panels, cells = {}, [sweep.load_cell(path, sweep.ABLATION_CELL) for path in sm.input.samples]
+    for cell, arrays in cells:
+        for label in arrays["samplers"]:
+            panels[(f"{cell['dataset']}\n{label}", cell["model"])] = arrays[f"images_{label}"][: tr["grid_images"]]
     plots.sample_grid(panels, sm.output.grid_pdf, provenance.caption(
         f"First {tr['grid_images']} samples of each model (rows) per data set and sampler (columns); every "
         "model starts from the same noise", **facts))
 
-    curves = []
-    for (dataset, model), path in zip(sm.params.cells, sm.input.loss, strict=True):
-        curves.append(pd.read_csv(path).assign(dataset=dataset, model=model))
+    curves = [pd.read_csv(sm.input[sweep.loss_input(**cell)]).assign(**cell) for cell, _ in cells]
     plots.training_loss(pd.concat(curves, ignore_index=True), sm.output.loss_pdf, provenance.caption(
         f"Training loss (mean of every {tr['log_every']} steps) of each model", **facts))
 

@@ -30,6 +30,7 @@ def main(sm) -> None:
         print(f"{label}: {s['solver']}, {s['strategy']} grid of {s['steps']} steps, "
               f"NFE {arrays[f'nfe_{label}']}", flush=True)
     arrays["samplers"] = np.array(list(p.samplers))
+    arrays.update(sweep.cell_arrays({"dataset": w.dataset, "model": w.model}, sweep.ABLATION_CELL))
     with atomic_path(sm.output[0]) as tmp:
         np.savez(tmp, **arrays)
 

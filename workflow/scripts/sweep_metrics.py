@@ -5,8 +5,8 @@ feature extractor is compiled once; the features are kept for the bootstrap (rul
 import numpy as np
 import torch
 
-from diffsched.method import gaussian
 from diffsched.metrics import scores
+from diffsched.studies import sweep
 from diffsched.infra import provenance, tables
 from diffsched.infra.atomic import atomic_path
 
@@ -15,20 +15,17 @@ def main(sm) -> dict:
     torch.set_num_threads(sm.threads)
     w = sm.wildcards
     reference = np.load(sm.input.reference)
-    loaded = {path: np.load(path) for path in sm.input.samples}
-    sets = {f"{path}:{k}": arrays[f"images_{k}"] for path, arrays in loaded.items() for k in arrays["strategies"]}
+    loaded = {path: sweep.load_cell(path) for path in sm.input.samples}
+    sets = {f"{path}:{k}": arrays[f"images_{k}"] for path, (_, arrays) in loaded.items()
+            for k in arrays["strategies"]}
     scored, sources, features = scores.score_sets(sets, reference["images"], w.dataset, sm.params.metrics,
                                                    sm.params.cache)
     rows, kept = [], []
-    for cell, path in zip(sm.params.cells, sm.input.samples, strict=True):  # the rule lists both in one order
-        arrays = loaded[path]
-        for j, (label, nfe) in enumerate(zip(arrays["strategies"], arrays["nfe"])):
-            criteria = {f"crit_{name}": float(arrays[f"criterion_{name}"][j]) for name in gaussian.CRITERIA}
-            rows.append({"dataset": cell["dataset"], "denoiser": cell["denoiser"], "solver": cell["solver"],
-                         "nfe_budget": cell["nfe"], "nfe": int(nfe), "seed": cell["seed"],
-                         "strategy": str(label), "kl_forward": criteria["crit_kl"], **criteria,
-                         "reference": str(reference["what"]), **scored[f"{path}:{label}"]})
-            kept.append(features.sets[f"{path}:{label}"])
+    for path, (cell, arrays) in loaded.items():
+        for row in sweep.metric_rows(cell, arrays):
+            key = f"{path}:{row['strategy']}"
+            rows.append({**row, "reference": str(reference["what"]), **scored[key]})
+            kept.append(features.sets[key])
     table = tables.write_csv(rows, sm.output.table)
     print(table.to_string())
     with atomic_path(sm.output.features) as tmp:  # row k of features: row k of the table

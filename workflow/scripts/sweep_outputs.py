@@ -16,7 +16,7 @@ COLUMNS = ["dataset", "denoiser", "solver", "nfe_budget", "nfe", "seed", "strate
 
 
 def main(sm) -> None:
-    sw, r, t, first = sm.params.sweep, sm.params.noise, sm.params.training, sm.params.grid_cells[0]
+    sw, r, t = sm.params.sweep, sm.params.noise, sm.params.training
     trained = f"trained {t['steps']} steps of batch {t['batch_size']}, {t['precond']} preconditioning, EMA"
     table = pd.concat([pd.read_csv(p) for p in sm.input.metrics], ignore_index=True)
     table = table[[c for c in COLUMNS if c in table.columns]]
@@ -85,13 +85,14 @@ def main(sm) -> None:
         **facts, **resampled))
 
     panels, keep = {}, sw["grid_images"]
-    for cell, path in zip(sm.params.grid_cells, sm.input.samples, strict=True):  # the rule lists both in one order
-        arrays = np.load(path)
+    grid = [sweep.load_cell(path) for path in sm.input.samples]
+    for cell, arrays in grid:
         for label in arrays["strategies"]:
             panels[(f"{cell['denoiser']}\nNFE {cell['nfe']}", str(label))] = arrays[f"images_{label}"][:keep]
+    solver, seed = (", ".join(sorted({str(cell[k]) for cell, _ in grid})) for k in ("solver", "seed"))
     plots.sample_grid(panels, sm.output.grid_pdf, provenance.caption(
         f"First {sw['grid_images']} samples of each strategy (rows) at each denoiser and NFE (columns), same start "
-        f"noise; solver {first['solver']}, seed {first['seed']}", **facts))
+        f"noise; solver {solver}, seed {seed}", **facts))
 
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

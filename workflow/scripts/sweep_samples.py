@@ -40,6 +40,8 @@ def main(sm) -> None:
         arrays[f"criterion_{name}"] = np.array([values[k] for k in grids])
     arrays["strategies"] = np.array(list(grids))
     arrays["nfe"] = np.array([solvers.nfe(w.solver, g) for g in grids.values()])
+    arrays.update(sweep.cell_arrays({"dataset": w.dataset, "denoiser": w.denoiser, "solver": w.solver,
+                                     "nfe": int(w.nfe), "seed": seed}))
     with atomic_path(sm.output[0]) as tmp:
         np.savez(tmp, **arrays)
 

@@ -9,6 +9,7 @@ so the KL's prediction and the measured FID can be rank-correlated.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from diffsched.method import gaussian, solvers, strategies
 
 ORACLES = ("gaussian", "mixture", "empirical")
 BASELINES = ("edm", "logsnr", "vp_quadratic")  # the hand-made grids each criterion's pick is compared with
+# What names the cell of a sample file, which records it (cell_arrays) for the scripts that read it (load_cell).
+CELL = ("dataset", "denoiser", "solver", "nfe", "seed")  # a sweep cell; nfe is its budget
+ABLATION_CELL = ("dataset", "model")  # a trained model's ablation samples
 
 
 def oracle(kind: str, spectrum_path, train_path, empirical_images: int | None = None):
@@ -53,6 +57,44 @@ def pairs(sweep_config: dict) -> list[tuple[str, str]]:
     everyone = sweep_config["denoisers"] + sweep_config["networks"]
     return ([(d, n) for d in sweep_config["datasets"] for n in everyone]
             + [(d, "gaussian") for d in sweep_config.get("gaussian_datasets", [])])
+
+
+def cell_arrays(cell: dict, fields=CELL) -> dict[str, np.ndarray]:
+    """The array in which a sample file records its own cell (the values of ``fields``, as one JSON string), to
+    save beside its samples."""
+    if sorted(cell) != sorted(fields):
+        raise ValueError(f"a cell names {', '.join(fields)}; got {', '.join(cell)}")
+    return {"cell": np.array(json.dumps(cell, sort_keys=True))}
+
+
+def load_cell(path, fields=CELL) -> tuple[dict, np.lib.npyio.NpzFile]:
+    """The cell a sample file records (:func:`cell_arrays`) and the file's arrays; a ValueError naming the file
+    where it records no cell or one without all of ``fields``."""
+    arrays = np.load(path)
+    cell = json.loads(str(arrays["cell"])) if "cell" in arrays.files else {}
+    missing = [f for f in fields if f not in cell]
+    if missing:
+        raise ValueError(f"{path} does not record its cell's {', '.join(missing)}: it was written before sample "
+                         "files recorded their cell; delete it and run its rule again")
+    return cell, arrays
+
+
+def metric_rows(cell: dict, arrays) -> list[dict]:
+    """A row of the sweep's metrics table per strategy of one sample file (:func:`load_cell`): its cell, the NFE
+    its grid spends and the exact value of every Gaussian criterion (``kl_forward``: the KL's)."""
+    rows = []
+    for j, (label, nfe) in enumerate(zip(arrays["strategies"], arrays["nfe"])):
+        criteria = {f"crit_{name}": float(arrays[f"criterion_{name}"][j]) for name in gaussian.CRITERIA}
+        rows.append({"dataset": cell["dataset"], "denoiser": cell["denoiser"], "solver": cell["solver"],
+                     "nfe_budget": cell["nfe"], "nfe": int(nfe), "seed": cell["seed"], "strategy": str(label),
+                     "kl_forward": criteria["crit_kl"], **criteria})
+    return rows
+
+
+def loss_input(dataset: str, model: str) -> str:
+    """The name of a trained model's loss log among a rule's inputs, so a script finds it from the cell that the
+    model's sample file records (:data:`ABLATION_CELL`)."""
+    return f"loss:{dataset}/{model}"
 
 
 def generator(seed: int, *names) -> torch.Generator:
