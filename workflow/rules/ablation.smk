@@ -105,7 +105,6 @@ rule ablation_ideal:
         ideal=TR["ideal"],
         precond=TR["precond"],
         device=TR["device"],
-        models=MODELS,
         seed=config["seed"],
     script:
         "../scripts/ablation_ideal.py"

@@ -3,6 +3,8 @@ training images (diffsched.studies.ideal_gap; arXiv 2606.20416, Sun et al. 2025)
 held-out noisy images at each sigma of a log-spaced grid. The oracles are computed once for all the data set's
 models."""
 
+from pathlib import Path
+
 import torch
 
 from diffsched.data import datasets, spectrum
@@ -24,8 +26,10 @@ def main(sm) -> None:
     oracles = {"conditioned": denoisers.EmpiricalDenoiser.fit(points),
                "blind": denoisers.BlindEmpiricalDenoiser.fit(points, precond=precond.get(sm.params.precond))}
     device = checkpoints.device(sm.params.device)
-    models = {m: checkpoints.load(w, s, device) for m, w, s in zip(sm.params.models, sm.input.weights, sm.input.specs)}
-    specs = {m: checkpoints.load_spec(s) for m, s in zip(sm.params.models, sm.input.specs)}
+    weights = {Path(w).parent: w for w in sm.input.weights}  # a model's weights sit beside its spec (rule train)
+    specs = {spec["model"]: (spec, path) for path in sm.input.specs for spec in [checkpoints.load_spec(path)]}
+    models = {m: checkpoints.load(weights[Path(path).parent], path, device) for m, (_, path) in specs.items()}
+    specs = {m: spec for m, (spec, _) in specs.items()}
     sigmas = probe.sigma_grid(ideal["sigma_min"], ideal["sigma_max"], ideal["sigma_points"])
     clean = torch.from_numpy(spectrum.scale(held))
     table = ideal_gap.compare(models, oracles, clean, sigmas, sweep.generator(sm.params.seed, name, "ideal"),
