@@ -4,6 +4,7 @@ forms."""
 import numpy as np
 import pandas as pd
 import pytest
+from gaussian_cases import dense_minimum
 
 from diffsched.method import gaussian, schedules
 from diffsched.studies import gaussian_study
@@ -73,7 +74,7 @@ def test_one_eigenvalue_matches_the_closed_form():
 # The tables behind the Euler-Maclaurin and gamma* claims, against grids written out by hand and an Euler KL computed
 # eigenvalue by eigenvalue from the scalar recursion (independent of diffsched.method.gaussian's propagation).
 SPEC = np.array([0.05, 0.5, 4.0])
-SMIN, SMAX = 0.002, 80.0
+SMIN, SMAX = 0.002, 50.0  # not the default sigma_max: a dropped argument shows
 
 
 def euler_kl(lam, grid, direction="forward"):
@@ -106,12 +107,13 @@ def vp_power(points, rho):
 
 
 def test_kl_vs_steps_lists_sampler_and_schedule_grids():
-    specs = {"edm": {"schedule": "edm"}, "opt": {"schedule": "optimal"}}
-    t = gaussian_study.kl_vs_steps(SPEC, specs, [2, 4], SMIN, SMAX, max_steps_optimal=2)
+    specs = {"edm": {"schedule": "edm"}, "opt": {"schedule": "optimal"},
+             "searched": {"schedule": "edm", "search": {"rho": [7.0]}}}
+    t = gaussian_study.kl_vs_steps(SPEC, specs, [4, 2], SMIN, SMAX, max_steps_optimal=2)
     keys = list(zip(t["strategy"], t["steps"], t["terminal"]))
-    assert keys == [("edm", 2, "zero"), ("edm", 4, "zero"), ("opt", 2, "zero"), ("edm", 2, "sigma_min"),
-                    ("edm", 4, "sigma_min")]
-    for row in t[t["strategy"] == "edm"].itertuples():
+    assert keys == [("edm", 4, "zero"), ("edm", 2, "zero"), ("opt", 2, "zero"), ("searched", 4, "zero"),
+                    ("searched", 2, "zero"), ("edm", 4, "sigma_min"), ("edm", 2, "sigma_min")]
+    for row in t[t["strategy"] != "opt"].itertuples():
         grid = np.append(karras(row.steps), 0.0) if row.terminal == "zero" else karras(row.steps + 1)
         assert row.kl_forward == pytest.approx(euler_kl(SPEC, grid), rel=1e-9)
         assert row.kl_reverse == pytest.approx(euler_kl(SPEC, grid, "reverse"), rel=1e-9)
@@ -133,6 +135,7 @@ def test_em_ratio_tends_to_one():
     j = [integrate.quad(lambda tau, lam: speed(tau, lam) ** 2, 0, 1, args=(lam,), limit=500, epsabs=0,
                         epsrel=1e-11)[0] for lam in SPEC]
     np.testing.assert_allclose(t["em_constant"], np.sum(np.square(j)) / 4, rtol=1e-6)
+    assert list(t["strategy"]) == ["edm", "edm"] and list(t["intervals"]) == [8, 2000]
     for row in t.itertuples():
         assert row.kl_forward == pytest.approx(euler_kl(SPEC, karras(row.intervals + 1)), rel=1e-9)
     coarse, fine = t["ratio"]
@@ -146,8 +149,8 @@ def test_gamma_sweep_and_gamma_star_against_a_dense_scan():
     for row in sweep.itertuples():
         grid = np.append(tangent(row.steps, row.gamma), 0.0)
         assert row.kl_forward == pytest.approx(euler_kl(SPEC, grid), rel=1e-9)
-    star = gaussian_study.gamma_star(SPEC, [2, 4], SMIN, SMAX)
-    assert list(star["steps"]) == [4]  # two steps do not depend on gamma
+    star = gaussian_study.gamma_star(SPEC, [2, 3, 4], SMIN, SMAX).iloc[1:]
+    assert list(star["steps"]) == [4]  # two steps do not depend on gamma; three do
     scan = np.geomspace(1e-3, 1e3, 6001)
     kls = [euler_kl(SPEC, np.append(tangent(4, g), 0.0)) for g in scan]
     best = scan[int(np.argmin(kls))]
@@ -163,7 +166,10 @@ def test_rho_sweep_and_grids_table():
     for row in t.itertuples():
         grid = np.append(vp_power(row.steps, row.rho), 0.0)
         assert row.kl_forward == pytest.approx(euler_kl(SPEC, grid), rel=1e-7)
-    g = gaussian_study.grids(SPEC, {"edm": {"schedule": "edm"}, "tan": {"schedule": "tangent",
-                                                                         "params": {"gamma": 0.5}}}, 4, SMIN, SMAX)
-    assert list(g["strategy"]) == ["edm"] * 5 + ["tan"] * 5 and list(g["index"]) == [0, 1, 2, 3, 4] * 2
-    np.testing.assert_allclose(g["sigma"], np.concatenate([karras(4), [0.0], tangent(4, 0.5), [0.0]]), rtol=1e-12)
+    specs = {"edm": {"schedule": "edm"}, "tan": {"schedule": "tangent", "params": {"gamma": 0.5}},
+             "opt": {"schedule": "optimal"}}
+    g = gaussian_study.grids(SPEC, specs, 4, SMIN, SMAX)
+    assert list(g["strategy"]) == ["edm"] * 5 + ["tan"] * 5 + ["opt"] * 5 and list(g["index"]) == [0, 1, 2, 3, 4] * 3
+    np.testing.assert_allclose(g["sigma"][:10], np.concatenate([karras(4), [0.0], tangent(4, 0.5), [0.0]]), rtol=1e-12)
+    floor = dense_minimum(lambda grid: euler_kl(SPEC, grid), 4, SMIN, SMAX)  # the Euler optimum of the exact start
+    assert euler_kl(SPEC, g["sigma"][10:].to_numpy()) == pytest.approx(floor, rel=1e-6)
