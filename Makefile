@@ -9,7 +9,7 @@ CORES ?= all
 # Free disk the environment build needs: the venv (torch with its CUDA libraries, about 6 GB) and pip's unpacking.
 ENV_MIN_FREE_GB ?= 10
 
-.PHONY: env run smoke test test-slurm test-slurm-short bench lint clean docs-figures
+.PHONY: env run smoke test test-slurm test-slurm-short bench mutation lint clean docs-figures
 
 env: $(STAMP)
 
@@ -42,6 +42,9 @@ $(BENCH_STAMP): $(STAMP)  ## the bench extra: the reference U-Net of benchmarks/
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
+
+mutation: env  ## mutation testing of one module against its fast tests (MODULE=method.schedules); not in CI
+	$(BIN)/python benchmarks/mutation/run.py $(MODULE)
 
 .PHONY: gpu-check
 gpu-check: env  ## the paper networks trained, sampled and scored on one GPU; REDUCED=1: the CPU form (CI)

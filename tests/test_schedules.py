@@ -44,6 +44,25 @@ def test_vp_time_spacing():
     np.testing.assert_allclose(np.sqrt(t2), np.linspace(1.0, np.sqrt(1e-3), 6), rtol=1e-10)
 
 
+def test_vp_time_with_its_own_betas():
+    """t^(1/rho) uniform between the VP times of sigma_max and sigma_min, for betas other than the defaults."""
+    beta_d, beta_min, rho = 10.0, 1.0, 2.0
+
+    def time(s):  # root of beta_d t^2 / 2 + beta_min t = log(1 + s^2)
+        return (np.sqrt(beta_min**2 + 2 * beta_d * np.log(1 + s**2)) - beta_min) / beta_d
+
+    t = np.linspace(time(80.0) ** (1 / rho), time(0.002) ** (1 / rho), 6) ** rho
+    want = np.sqrt(np.exp(beta_d * t**2 / 2 + beta_min * t) - 1)
+    got = schedules.get("vp_time", 6, 0.002, 80.0, rho=rho, beta_d=beta_d, beta_min=beta_min)[:-1]
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_sample_returns_floats_from_an_integer_schedule():
+    grid = schedules.sample(lambda tau: np.round(10 * (1 - tau)).astype(int) + 1, 3, 0.5, 11.0)
+    assert grid.dtype == np.float64
+    np.testing.assert_array_equal(grid, [11.0, 6.0, 0.5, 0.0])
+
+
 def test_tangent_moves_the_angle_linearly_and_gamma_one_is_cosine():
     g = schedules.get("tangent", 8, 0.002, 80.0, gamma=0.5)[:-1]
     angles = np.arctan(g / 0.5)
@@ -62,6 +81,10 @@ def test_tangent_moves_the_angle_linearly_and_gamma_one_is_cosine():
         (lambda: schedules.get("edm", 5, 1.0, 1.0), "sigma_min must be smaller than sigma_max"),
         (lambda: schedules.get("edm", 5, 0.0, 1.0), "sigma_min must be a finite number > 0"),
         (lambda: schedules.get("edm", 5, rho=-1.0), "rho must be a finite number > 0"),
+        (lambda: schedules.get("edm", 5, rho=0.0), "rho must be a finite number > 0"),
+        (lambda: schedules.get("tangent", 5, gamma=-1.0), "gamma must be a finite number > 0"),
+        (lambda: schedules.get("edm", 5, 0.002, np.inf), "sigma_min must be a finite number > 0"),
+        (lambda: schedules.get("vp_time", 5, beta=1.0), "usage: vp_time(rho=1.0, beta_d=19.9, beta_min=0.1)"),
         (lambda: schedules.get("edm", 5, gamma=1.0), "usage: edm(rho=7.0)"),
         (lambda: schedules.get("variational", 5), "valid schedules: edm(rho=7.0), logsnr(), vp_time"),
     ],

@@ -60,3 +60,37 @@ def test_every_seed_names_denoisers_or_single_pairs():
     assert sweep.cell_seeds(config, "celeba32", "gaussian") == [0]  # the pair names cifar10 only
     assert sweep.cell_seeds(config, "celeba32", "empirical") == [0, 1, 2]  # a bare denoiser: every data set
     assert sweep.cell_seeds(config, "cifar10", "unet-with") == [0]
+
+
+def seeded_table() -> pd.DataFrame:
+    """Two cells of four strategies and two seeds, with a KL and a FID that disagree on the order of a and b."""
+    rows = []
+    for budget, shift in ((4, 0.0), (8, -5.0)):
+        for strategy, kl, fids in (("edm", 0.4, (10.0, 12.0)), ("a", 0.1, (9.0, 9.5)), ("b", 0.2, (8.0, 8.2)),
+                                   ("c", 0.9, (20.0, 26.0))):
+            rows += [{"dataset": "d", "denoiser": "n", "solver": "heun", "nfe_budget": budget, "strategy": strategy,
+                      "seed": seed, "kl_forward": kl, "fid": fid + shift} for seed, fid in enumerate(fids)]
+    return pd.DataFrame(rows)
+
+
+def test_rank_correlation_is_scipys_on_seed_means():
+    from scipy import stats
+
+    table = seeded_table()
+    out = sweep.rank_correlation(table)
+    assert list(out["nfe_budget"]) == [4, 8] and (out["strategies"] == 4).all()
+    cell = table[table["nfe_budget"] == 4].groupby("strategy")[["kl_forward", "fid"]].mean()
+    assert out["spearman"].iloc[0] == pytest.approx(stats.spearmanr(cell["kl_forward"], cell["fid"]).statistic)
+    # KL ranks (edm 3, a 1, b 2, c 4) against FID means (11, 9.25, 8.1, 23): ranks (3, 2, 1, 4)
+    assert out["spearman"].iloc[0] == pytest.approx(1 - 6 * (0 + 1 + 1 + 0) / (4 * 15))
+    assert out["kendall"].iloc[0] == pytest.approx((5 - 1) / 6)
+    assert list(out["kl_pick"]) == ["a", "a"] and list(out["fid_pick"]) == ["b", "b"]
+
+
+def test_seed_spread_is_the_mean_and_sample_std_over_seeds():
+    out = sweep.seed_spread(seeded_table()).set_index(["nfe_budget", "strategy"])
+    assert len(out) == 8 and (out["seeds"] == 2).all()
+    assert out.loc[(4, "c"), "fid_mean"] == pytest.approx(23.0)
+    assert out.loc[(4, "c"), "fid_std"] == pytest.approx(np.sqrt(18.0))  # (20 - 23)^2 + (26 - 23)^2 over n - 1 = 1
+    assert out.loc[(8, "edm"), "fid_mean"] == pytest.approx(6.0) and out.loc[(8, "edm"), "fid_std"] == pytest.approx(
+        np.sqrt(2.0))
