@@ -31,7 +31,7 @@ def configuration(*overlays: str, extra: str = "") -> dict:
     return {**cfg, "strategies": workflow_config.strategies_with_defaults(cfg)}
 
 
-@pytest.mark.parametrize("overlays", [(), ("smoke.yaml",), ("paper.yaml",)])
+@pytest.mark.parametrize("overlays", [(), ("smoke.yaml",), ("paper.yaml",), ("paper.yaml", "paper-toy.yaml")])
 def test_the_shipped_configurations_pass(overlays):
     workflow_config.check(configuration(*overlays))
 

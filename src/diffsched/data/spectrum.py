@@ -5,7 +5,9 @@ the pairwise update of Chan, Golub & LeVeque (1979), so 60k x 3072 images never 
 once and no large sum of squares is cancelled. The covariance is the unbiased one (divisor N - 1, as
 ``np.cov``). Eigenvalues below the variance of 8-bit quantisation noise in this scale, (2/255)^2 / 12, are
 raised to it, so a rank-deficient estimate (fewer images than dimensions) still gives a usable Gaussian
-model (strictly positive spectrum); the floor and the number of floored eigenvalues are recorded.
+model (strictly positive spectrum); the floor and the number of floored eigenvalues are recorded. With no more
+images than dimensions the decomposition comes from the images themselves (:func:`eigen_of_rows`), not the
+d x d covariance.
 """
 
 from __future__ import annotations
@@ -88,6 +90,22 @@ def eigen(cov) -> tuple[np.ndarray, np.ndarray]:
     return values[::-1].copy(), vectors[:, ::-1].copy()
 
 
+def eigen_of_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, covariance eigenvalues (descending) and eigenvectors of N <= d rows, without the d x d covariance:
+    the thin SVD of the centred rows gives the eigenpairs of its range, a complete QR of them the rest of an
+    orthonormal basis (eigenvalue 0). O(N^2 d + N d^2) instead of eigh's O(d^3): 100 images of 64x64 (d = 12,288)
+    took 62 s on the busy 2-core host, where eigh took 61 s at d = 4,096 (27 times that at d = 12,288)."""
+    x = np.asarray(rows, dtype=np.float64)
+    n, d = x.shape
+    if not 2 <= n <= d:
+        raise ValueError(f"need 2 <= rows <= columns, got {n} rows of {d}")
+    mean = x.mean(axis=0)
+    _, singular, vt = np.linalg.svd(x - mean, full_matrices=False)
+    complete, _ = np.linalg.qr(vt.T, mode="complete")
+    values = np.concatenate([singular**2 / (n - 1), np.zeros(d - n)])
+    return mean, values, np.concatenate([vt.T, complete[:, n:]], axis=1)
+
+
 def apply_floor(eigenvalues, floor: float = QUANTISATION_FLOOR) -> tuple[np.ndarray, int]:
     """max(lambda, floor) and how many eigenvalues were raised."""
     if not (np.isfinite(floor) and floor > 0):
@@ -98,10 +116,15 @@ def apply_floor(eigenvalues, floor: float = QUANTISATION_FLOOR) -> tuple[np.ndar
 
 
 def compute(images, chunk: int = 1024, floor: float = QUANTISATION_FLOOR, meta: dict | None = None) -> Spectrum:
-    """Streaming spectrum of uint8 images (N x H x W x C); ``meta`` (source label, checksum, ...) is kept."""
-    mean, cov, n = moments(chunks(images, chunk))
-    values, vectors = eigen(cov)
-    del cov
+    """Spectrum of uint8 images (N x H x W x C): streamed through the covariance, or, with no more images than
+    dimensions, from the images themselves (:func:`eigen_of_rows`); ``meta`` (source label, checksum, ...) is kept."""
+    n = len(images)
+    if 2 <= n <= np.prod(np.shape(images)[1:]):
+        mean, values, vectors = eigen_of_rows(scale(images))
+    else:
+        mean, cov, n = moments(chunks(images, chunk))
+        values, vectors = eigen(cov)
+        del cov
     values, n_floored = apply_floor(values, floor)
     return Spectrum(mean, values, vectors, float(floor), n_floored, n, dict(meta or {}))
 
