@@ -1,6 +1,7 @@
 """Cluster requests from measured benchmark files, and that every configuration's requests cover every rule."""
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,6 @@ def test_every_configuration_sizes_every_rule(overlay):
     config = yaml.safe_load((REPO / "config.yaml").read_text())["resources"]
     if overlay:
         config = yaml.safe_load((REPO / "workflow/configs" / overlay).read_text())["resources"]
-    rules = {line.split()[1].rstrip(":") for f in (REPO / "workflow/rules").glob("*.smk")
-             for line in f.read_text().splitlines() if line.startswith("rule ")}
+    rules = {name for f in (REPO / "workflow/rules").glob("*.smk")  # rule X: and use rule Y as X with:
+             for name in re.findall(r"^(?:rule|use rule \w+ as) (\w+)", f.read_text(), re.M)}
     assert set(config) - {"default"} == rules
