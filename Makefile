@@ -9,7 +9,7 @@ CORES ?= all
 # Free disk the environment build needs: the venv (torch with its CUDA libraries, about 6 GB) and pip's unpacking.
 ENV_MIN_FREE_GB ?= 10
 
-.PHONY: env run smoke test test-slurm test-slurm-short bench mutation lint clean docs-figures
+.PHONY: env run smoke test test-paper-toy test-slurm test-slurm-short bench mutation lint clean docs-figures
 
 env: $(STAMP)
 
@@ -29,6 +29,9 @@ smoke: env  ## a tiny end-to-end run into results/smoke and figures/smoke
 
 test: env  ## unit tests, then the smoke pipeline (tests/test_pipeline.py)
 	$(BIN)/python -m pytest -q
+
+test-paper-toy: env  ## the paper configuration at toy size, every rule of its plan (about 20 min on 2 cores; not yet in CI)
+	$(BIN)/python -m pytest -q -m paper_toy tests/test_paper_toy.py
 
 test-slurm: env  ## the smoke pipeline through profiles/slurm on a one-node SLURM cluster on localhost (root; apt-installs slurm)
 	SNAKEMAKE=$(abspath $(BIN))/snakemake PYTHON=$(abspath $(BIN))/python tests/slurm/run.sh full

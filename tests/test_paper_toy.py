@@ -21,7 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PAPER = REPO / "workflow" / "configs" / "paper.yaml"
 TOY = REPO / "workflow" / "configs" / "paper-toy.yaml"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.paper_toy]  # not in make test: make test-paper-toy
 
 
 def snakemake(tmp, *args, overlays=(PAPER,)):
