@@ -228,3 +228,11 @@ def test_a_model_is_drawn_alike_in_every_study_figure(monkeypatch):
                      if text.get_text().split(" vs ")[0] in MODELS})
         plt.close(fig)
     assert seen[0] == seen[1] and len(seen[0]) == len(MODELS) and len(set(seen[0].values())) > 1
+
+
+def test_spectra_with_a_long_source_label_passes(tmp_path):
+    long = ("CIFAR-10 train (50,000 lossless images, pixels in [-1, 1]), eigenvalues published with Pierret & "
+            "Galerne 2025, on the eigenvectors and mean of CIFAR-10 (JPEG q75 copy), 32x32")
+    curves = {name: (np.geomspace(100.0, 1e-5, 3072), 0.2) for name in ("CIFAR-10 (JPEG q75 copy), 32x32", long)}
+    plots.spectra(curves, 5e-6, tmp_path / "spectra.pdf", "Covariance spectra. seed: none")
+    assert figure_check.check_png(tmp_path / "spectra.png") == []

@@ -28,6 +28,7 @@ from diffsched.studies import figure_check, styles  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="paper")
 DPI = 150
+LEGEND_CHARS = 48  # a legend label wraps beyond this many characters
 LEAD_PT, FACTS_PT, LABEL_PT = 8.5, 6.5, 6.5
 LINE_SPACING = 1.35
 
@@ -284,12 +285,13 @@ def spectra(curves: dict[str, tuple[np.ndarray, float]], floor: float, out, capt
     fig, axes = _panels(1, width=6.0, height=4.2)
     ax = axes[0]
     for label, (eigenvalues, gamma) in curves.items():
-        (line,) = ax.loglog(np.arange(1, eigenvalues.size + 1), eigenvalues, label=f"{label}: gamma* = {gamma:.3g}")
+        (line,) = ax.loglog(np.arange(1, eigenvalues.size + 1), eigenvalues,
+                            label=textwrap.fill(f"{label}: gamma* = {gamma:.3g}", LEGEND_CHARS))
         ax.axhline(gamma**2, color=line.get_color(), ls="--", lw=0.8)
     ax.axhline(floor, color="0.5", ls=":", lw=0.8, label="floor (2/255)^2/12, 8-bit quantisation")
     ax.set(xlabel="eigenvalue index", ylabel="eigenvalue (pixels in [-1, 1])")
     _log_log(ax)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)  # beside the data
     save(fig, out, caption)
 
 
