@@ -176,7 +176,7 @@ if [ "$MODE" = full ]; then
 else  # a Gaussian table, a data set, one training job, one metrics job (the Gaussian oracle's sweep cells)
     R=$TMP/slurm/results
     TARGETS=("$R/gaussian/lowdim/em_ratio.csv" "$R/data/cifar10/train.npz" "$R/train/cifar10/unet-with/model.pt"
-             "$R/sweep/cifar10/gaussian/metrics.csv")
+             "$R/sweep/cifar10_lossless/gaussian/metrics.csv")
 fi
 step "smoke configuration through profiles/slurm (${#TARGETS[@]} targets; none: the whole pipeline)"
 within "$SNAKEMAKE" --profile profiles/slurm --configfile "$SMOKE" "${SLURM_FLAGS[@]}" \
