@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diffsched.studies import claims
+from diffsched.studies import claims, extremal
 from diffsched.studies.claims import CLAIMED, OPEN, OPPOSITE, REFUTED, REPRODUCED, UNRESOLVED
 
 
@@ -347,3 +347,26 @@ def test_w2_pick_is_judged_by_its_own_rows():
     kl, = claims.pick_beats_baselines(pd.DataFrame(rows))
     w2, = claims.w2_pick_beats_baselines(pd.DataFrame(rows))
     assert kl.row()["verdict"] == REPRODUCED and w2.row()["verdict"] == REFUTED and "W2-chosen" in w2.claim
+
+
+def extremal_table(ratios: dict[str, float], steps=(2, 3)) -> pd.DataFrame:
+    """A gaussian/extremal.csv: the Gaussian's KL 1 on every row, each other source's the given ratio."""
+    rows = [{"source": name, "strategy": "edm", "steps": n, "kl_forward": r, "kl_reverse": r, "w2": r}
+            for n in steps for name, r in {"gaussian": 1.0, **ratios}.items()]
+    return extremal.with_ratios(pd.DataFrame(rows))
+
+
+def test_the_claim_both_ways():
+    held, other = claims.gaussian_extremal(extremal_table({"a": 1.2, "b": math.inf}))
+    assert "smallest" in other.claim and other.row()["verdict"] == claims.REPRODUCED
+    assert held.row()["verdict"] == claims.REFUTED
+    assert "worst +inf" in held.row()["measured"] and "b, edm, N = 2" in held.row()["measured"]
+    assert "smallest of all at edm source || output N = 2-3" in other.scale
+    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 1.3}))  # neither: a counterexample each
+    assert largest.row()["verdict"] == smallest.row()["verdict"] == claims.UNRESOLVED
+    assert "worst +0.3 (b, edm" in largest.row()["measured"]
+    assert "worst -0.2 (a, edm" in smallest.row()["measured"]
+    assert "no strategy, N and direction" in largest.scale
+    # within the quadrature tolerance a cell is unresolved
+    _, near = claims.gaussian_extremal(extremal_table({"a": 1.0005}))
+    assert near.row()["cells"] == "0 claimed, 0 opposite, 4 unresolved of 4"

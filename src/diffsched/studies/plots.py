@@ -548,5 +548,5 @@ def extremal_ratios(table: pd.DataFrame, out, caption: str) -> None:
             log_axis(ax.yaxis)
             ax.set(title=f"{label}: {title}", xlabel="N (steps)" if row == 1 else "",
                    ylabel="KL / Gaussian's KL" if col == 0 else "")
-    _legend_right(fig, axes, title="source")
+    _legend_right(fig, axes, order=names, title="source")
     save(fig, out, caption)
