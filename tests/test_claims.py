@@ -356,17 +356,23 @@ def extremal_table(ratios: dict[str, float], steps=(2, 3)) -> pd.DataFrame:
     return extremal.with_ratios(pd.DataFrame(rows))
 
 
-def test_the_claim_both_ways():
-    held, other = claims.gaussian_extremal(extremal_table({"a": 1.2, "b": math.inf}))
-    assert "smallest" in other.claim and other.row()["verdict"] == claims.REPRODUCED
-    assert held.row()["verdict"] == claims.REFUTED
-    assert "worst +inf" in held.row()["measured"] and "b, edm, N = 2" in held.row()["measured"]
-    assert "smallest of all at edm source || output N = 2-3" in other.scale
-    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 1.3}))  # neither: a counterexample each
-    assert largest.row()["verdict"] == smallest.row()["verdict"] == claims.UNRESOLVED
-    assert "worst +0.3 (b, edm" in largest.row()["measured"]
-    assert "worst -0.2 (a, edm" in smallest.row()["measured"]
-    assert "no strategy, N and direction" in largest.scale
-    # within the quadrature tolerance a cell is unresolved
+def test_the_gaussian_extremum_both_ways():
+    # every other source above the Gaussian: the smallest holds, the largest is refuted by the infinite ratio
+    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 1.2, "b": math.inf}))
+    assert "smallest" in smallest.claim and smallest.row()["verdict"] == claims.REPRODUCED
+    assert largest.row()["verdict"] == claims.REFUTED
+    assert largest.row()["measured"].startswith("largest KL(source) / KL(Gaussian) - 1 over the other sources: "
+                                                "worst +inf (edm, N = 2, KL(source || output): b)")
+    assert "holds at: edm KL(source || output) N = 2-3; edm KL(output || source) N = 2-3" in smallest.scale
+    # one source above and one below: neither holds, each refuted by its counterexample
+    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 1.3}))
+    assert largest.row()["verdict"] == smallest.row()["verdict"] == claims.REFUTED
+    assert "worst +0.3 (edm, N = 2, KL(source || output): b)" in largest.row()["measured"]
+    assert "worst -0.2 (edm, N = 2, KL(source || output): a)" in smallest.row()["measured"]
+    assert "holds at: no strategy, N and direction" in largest.scale
+    # every other source below: the largest holds
+    largest, _ = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 0.9}))
+    assert largest.row()["verdict"] == claims.REPRODUCED
+    # within the quadrature's tolerance a cell is unresolved
     _, near = claims.gaussian_extremal(extremal_table({"a": 1.0005}))
     assert near.row()["cells"] == "0 claimed, 0 opposite, 4 unresolved of 4"
