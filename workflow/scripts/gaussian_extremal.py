@@ -14,7 +14,7 @@ def main(sm) -> None:
     s, noise = sm.params.settings, sm.params.noise
     images, _, meta = datasets.load(sm.input.train)
     spec = spectrum.load(sm.input.spectrum)
-    values = extremal.data_values(spectrum.scale(images), spec.mean, spec.eigenvectors[:, 0], s["kde_points"])
+    values = extremal.data_values(images, spec.mean, spec.eigenvectors[:, 0], s["kde_points"], spectrum.scale)
     label = f"{s['dataset']}_pc1"
     table, about = extremal.run(
         s, sm.params.strategies, noise["sigma_min"], noise["sigma_max"], noise["init"], values, label

@@ -325,7 +325,7 @@ def gaussian_extremal(table: pd.DataFrame, tolerance: float = 1e-3, artefact: st
     (the Gaussian's KL the largest, or the smallest). Cells: strategy x N x KL direction, the exact ratio
     KL(source) / KL(Gaussian) - 1 of the other source least favourable to the claim (the largest ratio for
     "largest", the smallest for "smallest"); claimed when it lies beyond 1 on the claimed side by more than
-    ``tolerance`` (the quadrature's error, at most 3e-4 relative against twice the start points, with margin),
+    ``tolerance`` (the quadrature's error, at most 3.1e-4 relative against twice the start points, with margin),
     opposite when a source lies beyond it on the other side: a counterexample, named in the cell. The scale names
     the strategies and N where the claim holds."""
     others = table[table["source"] != "gaussian"]

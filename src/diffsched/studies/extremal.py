@@ -643,12 +643,13 @@ def extremes(table: pd.DataFrame, metrics=("kl_forward", "kl_reverse")) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def data_values(rows, mean, vector, count: int) -> np.ndarray:
-    """``count`` evenly spaced coordinates (of all rows, in their order) along one principal direction."""
-    scores = principal_scores(rows, mean, vector)
-    if count < 2 or count > scores.size:
-        raise ValueError(f"kde_points must lie in [2, {scores.size}] (the rows given), got {count!r}")
-    return scores[np.linspace(0, scores.size - 1, int(count)).round().astype(int)]
+def data_values(images, mean, vector, count: int, scale: Callable) -> np.ndarray:
+    """The coordinates of ``count`` evenly spaced ``images`` (in their order) along one principal direction, the
+    images turned into rows by ``scale`` (:func:`diffsched.data.spectrum.scale`) only once chosen."""
+    if count < 2 or count > len(images):
+        raise ValueError(f"kde_points must lie in [2, {len(images)}] (the images given), got {count!r}")
+    chosen = np.linspace(0, len(images) - 1, int(count)).round().astype(int)
+    return principal_scores(scale(images[chosen]), mean, vector)
 
 
 def run(
