@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diffsched.studies import claims
+from diffsched.studies import claims, extremal
 from diffsched.studies.claims import CLAIMED, OPEN, OPPOSITE, REFUTED, REPRODUCED, UNRESOLVED
 
 
@@ -347,3 +347,32 @@ def test_w2_pick_is_judged_by_its_own_rows():
     kl, = claims.pick_beats_baselines(pd.DataFrame(rows))
     w2, = claims.w2_pick_beats_baselines(pd.DataFrame(rows))
     assert kl.row()["verdict"] == REPRODUCED and w2.row()["verdict"] == REFUTED and "W2-chosen" in w2.claim
+
+
+def extremal_table(ratios: dict[str, float], steps=(2, 3)) -> pd.DataFrame:
+    """A gaussian/extremal.csv: the Gaussian's KL 1 on every row, each other source's the given ratio."""
+    rows = [{"source": name, "strategy": "edm", "steps": n, "kl_forward": r, "kl_reverse": r, "w2": r}
+            for n in steps for name, r in {"gaussian": 1.0, **ratios}.items()]
+    return extremal.with_ratios(pd.DataFrame(rows))
+
+
+def test_the_gaussian_extremum_both_ways():
+    # every other source above the Gaussian: the smallest holds, the largest is refuted by the infinite ratio
+    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 1.2, "b": math.inf}))
+    assert "smallest" in smallest.claim and smallest.row()["verdict"] == claims.REPRODUCED
+    assert largest.row()["verdict"] == claims.REFUTED
+    assert largest.row()["measured"].startswith("largest KL(source) / KL(Gaussian) - 1 over the other sources: "
+                                                "worst +inf (edm, N = 2, KL(source || output): b)")
+    assert "holds at: edm KL(source || output) N = 2-3; edm KL(output || source) N = 2-3" in smallest.scale
+    # one source above and one below: neither holds, each refuted by its counterexample
+    largest, smallest = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 1.3}))
+    assert largest.row()["verdict"] == smallest.row()["verdict"] == claims.REFUTED
+    assert "worst +0.3 (edm, N = 2, KL(source || output): b)" in largest.row()["measured"]
+    assert "worst -0.2 (edm, N = 2, KL(source || output): a)" in smallest.row()["measured"]
+    assert "holds at: no strategy, N and direction" in largest.scale
+    # every other source below: the largest holds
+    largest, _ = claims.gaussian_extremal(extremal_table({"a": 0.8, "b": 0.9}))
+    assert largest.row()["verdict"] == claims.REPRODUCED
+    # within the quadrature's tolerance a cell is unresolved
+    _, near = claims.gaussian_extremal(extremal_table({"a": 1.0005}))
+    assert near.row()["cells"] == "0 claimed, 0 opposite, 4 unresolved of 4"

@@ -39,6 +39,7 @@ def expected_outputs(tmp):
     paths = [f"gaussian/{f}.{e}" for f in figures for e in ("pdf", "png")]
     paths += [f"gaussian/kl_table_{s}.{e}" for s in ("lowdim", "powerlaw") for e in ("csv", "md")]
     paths += [f"gaussian/{c}.{e}" for c in ("monte_carlo", "one_eigenvalue", "vp_schemes") for e in ("csv", "md")]
+    paths += [f"gaussian/extremal.{e}" for e in ("csv", "md", "pdf", "png")]
     paths += [f"data/{f}.{e}" for f in ("spectra", "kl_vs_nfe") for e in ("pdf", "png")]
     ranked = ("cifar10", "celeba32", "cifar10_16", "fashion_mnist", "cifar10_lossless")
     paths += [f"data/kl_vs_nfe_{d}.{e}" for d in ranked for e in ("pdf", "png")]

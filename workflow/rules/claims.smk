@@ -10,6 +10,7 @@ rule claims:
         one_eigenvalue=F("gaussian/one_eigenvalue.csv"),
         vp_schemes=rules.gaussian_vp_schemes.output.csv,
         vp_published="workflow/published/pierret_galerne_2025_table2.csv",
+        extremal=rules.gaussian_extremal.output.csv,
         sweep=rules.sweep_outputs.output.bootstrap_csv,
         blind=rules.blind_outputs.output.csv,
         ablation=rules.ablation_outputs.output.table_csv,

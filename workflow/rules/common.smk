@@ -105,7 +105,14 @@ def gaussian_outputs():
         p for s in SPECTRA for p in both(F("gaussian", f"kl_table_{s}"), ("csv", "md"))
     ]
     checks = [p for c in GAUSSIAN_CHECKS for p in both(F("gaussian", c), ("csv", "md"))]
-    return figures + tables + checks + both(F("gaussian", "vp_schemes"), ("csv", "md"))
+    extremal = both(F("gaussian", "extremal"), ("csv", "md", "pdf", "png"))
+    return (
+        figures
+        + tables
+        + checks
+        + both(F("gaussian", "vp_schemes"), ("csv", "md"))
+        + extremal
+    )
 
 
 # Data sets: ids of config["data"]["datasets"] per kind, as wildcard patterns (ids match [A-Za-z0-9_]+).

@@ -146,3 +146,40 @@ rule gaussian_vp_schemes:
         root=config["data"]["root"],
     script:
         "../scripts/gaussian_vp_schemes.py"
+
+
+# The Gaussian's extremal property for the KL at equal variance, exactly in 1-D (arXiv 2601.13602 v3): unit-variance
+# sources, the data source being a data set's first principal component; read by rule claims.
+rule gaussian_extremal:
+    input:
+        train=R("data", G["extremal"]["dataset"], "train.npz"),
+        spectrum=R("spectrum", f"{G['extremal']['dataset']}.npz"),
+    output:
+        csv=report(
+            F("gaussian/extremal.csv"),
+            caption="../report/gaussian_extremal.rst",
+            category="Gaussian theory",
+        ),
+        md=F("gaussian/extremal.md"),
+        pdf=F("gaussian/extremal.pdf"),
+        png=report(
+            F("gaussian/extremal.png"),
+            caption="../report/gaussian_extremal.rst",
+            category="Gaussian theory",
+        ),
+    log:
+        R("logs/gaussian/extremal.log"),
+    benchmark:
+        R("benchmarks/gaussian_extremal.tsv")
+    conda:
+        "../../environment.yml"
+    resources:
+        **job_resources("gaussian_extremal"),
+    params:
+        settings=G["extremal"],
+        noise=config["noise"],
+        strategies=lambda w: {
+            k: config["strategies"][k] for k in G["extremal"]["strategies"]
+        },
+    script:
+        "../scripts/gaussian_extremal.py"

@@ -39,6 +39,8 @@ def check_strategies(cfg: dict) -> None:
     _defined("gaussian.strategies", cfg["gaussian"]["strategies"], cfg["strategies"], "strategies")
     _defined("gaussian.monte_carlo.strategies", mc["strategies"], cfg["strategies"], "strategies")
     _defined("sweep.strategies", cfg["sweep"]["strategies"], cfg["strategies"], "strategies")
+    _defined("gaussian.extremal.strategies", cfg["gaussian"]["extremal"]["strategies"], cfg["strategies"],
+             "strategies")
     if len(mc["mean"]) != len(mc["eigenvalues"]):
         raise ValueError(f"config gaussian.monte_carlo: mean has {len(mc['mean'])} entries, eigenvalues "
                          f"{len(mc['eigenvalues'])}")
@@ -68,6 +70,7 @@ def check_datasets(cfg: dict) -> None:
     named = set(sw["datasets"]) | set(cfg["probe"]["datasets"]) | set(cfg["blind"]["datasets"])
     _defined("sweep.datasets, probe.datasets or blind.datasets", named, defined, "data.datasets")
     _defined("training.datasets", cfg["training"]["datasets"], defined, "data.datasets")
+    _defined("gaussian.extremal.dataset", [cfg["gaussian"]["extremal"]["dataset"]], defined, "data.datasets")
     if "mixture" in sw["denoisers"]:
         unlabelled = [d for d in sw["datasets"] if defined.get(d, {}).get("dataset") not in datasets.CLASSES]
         if unlabelled:

@@ -314,6 +314,67 @@ def vp_schemes_reproduce(table: pd.DataFrame, published: pd.DataFrame, far: floa
         artefact=artefact)
 
 
+EXTREMA = ("largest", "smallest")
+KL_DIRECTIONS = {"kl_forward": "KL(source || output)", "kl_reverse": "KL(output || source)"}
+
+
+@claim("extremal")
+def gaussian_extremal(table: pd.DataFrame, tolerance: float = 1e-3, artefact: str = "") -> list[Claim]:
+    """The Gaussian is extremal for the KL among unit-variance sources (arXiv 2601.13602 v3; direction not stated):
+    ``gaussian/extremal.csv`` (:func:`diffsched.studies.extremal.study`), one claim per direction of the extremum
+    (the Gaussian's KL the largest, or the smallest). Cells: strategy x N x KL direction, the exact ratio
+    KL(source) / KL(Gaussian) - 1 of the other source least favourable to the claim (the largest ratio for
+    "largest", the smallest for "smallest"); claimed when it lies beyond 1 on the claimed side by more than
+    ``tolerance`` (the quadrature's error, at most 3.1e-4 relative against twice the start points, with margin),
+    opposite when a source lies beyond it on the other side: a counterexample, named in the cell. The scale names
+    the strategies and N where the claim holds."""
+    others = table[table["source"] != "gaussian"]
+    found = []
+    for extremum in EXTREMA:
+        sign = 1.0 if extremum == "largest" else -1.0  # the worst ratio is the largest / the smallest one
+        rows, held = [], {}
+        for (strategy, n), g in others.groupby(["strategy", "steps"], sort=False):
+            for metric, name in KL_DIRECTIONS.items():
+                ratios = g.set_index("source")[f"{metric}_ratio"].astype(float).dropna()
+                if not len(ratios):
+                    continue
+                source = ratios.idxmax() if extremum == "largest" else ratios.idxmin()
+                value = float(ratios[source]) - 1.0
+                support = -sign * value  # positive: every other source's KL on the claimed side of the Gaussian's
+                state = CLAIMED if support > tolerance else OPPOSITE if support < -tolerance else OPEN
+                if state == CLAIMED:
+                    held.setdefault((strategy, name), []).append(int(n))
+                rows.append({"where": f"{strategy}, N = {n}, {name}: {source}", "value": value, "lo": value,
+                             "hi": value, "outcome": state, "score": support})
+        where = "; ".join(f"{s} {d} N = {_span(ns)}" for (s, d), ns in held.items()) or "no strategy, N and direction"
+        found.append(Claim(
+            claim=f"The Gaussian has the {extremum} KL among sources of equal variance (1-D, exact denoiser, Euler)",
+            source=PAPERS["scheduling"] + " (v3)",
+            cell_rule=(f"per strategy, N and KL direction (exact): claimed when every other source's KL(source) / "
+                       f"KL(Gaussian) is {'below' if extremum == 'largest' else 'above'} 1 by more than "
+                       f"{tolerance:g}, opposite when one is {'above' if extremum == 'largest' else 'below'} 1 by "
+                       "more (a counterexample, named)"),
+            cells=_cells(rows), quantity=f"{'largest' if extremum == 'largest' else 'smallest'} KL(source) / "
+                                         "KL(Gaussian) - 1 over the other sources",
+            scale=(f"sources {', '.join(dict.fromkeys(others['source']))}; strategies "
+                   f"{', '.join(dict.fromkeys(table['strategy']))}; N = {_span(table['steps'])}; holds at: {where}")
+            if len(table) else "-",
+            artefact=artefact))
+    return found
+
+
+def _span(values) -> str:
+    """'2-5, 8' for a set of integers."""
+    v = sorted({int(x) for x in values})
+    runs, start = [], None
+    for i, x in enumerate(v):
+        start = x if start is None else start
+        if i + 1 == len(v) or v[i + 1] != x + 1:
+            runs.append(f"{start}-{x}" if x > start else f"{x}")
+            start = None
+    return ", ".join(runs) or "none"
+
+
 # The low-NFE sweep: the criterion's pick against hand-made and search-based grids --------------------------------
 
 

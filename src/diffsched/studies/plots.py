@@ -526,3 +526,27 @@ def spearman_intervals(table: pd.DataFrame, out, caption: str) -> None:
         ax.set(ylim=(-1.05, 1.05), ylabel="Spearman (criterion vs FID)", title=f"{dataset}, {denoiser}")
         ax.legend(fontsize=6.5)
     save(fig, out, caption)
+
+
+def extremal_ratios(table: pd.DataFrame, out, caption: str) -> None:
+    """Each source's KL over the Gaussian's against N (log y), a panel per strategy (columns) and KL direction
+    (rows); the Gaussian is the line at 1. Infinite ratios (a bounded source's forward KL) are left out."""
+    names = [s for s in dict.fromkeys(table["source"]) if s != "gaussian"]
+    labels = list(dict.fromkeys(table["strategy"]))
+    directions = {"kl_forward_ratio": "KL(source || output)", "kl_reverse_ratio": "KL(output || source)"}
+    fig, axes = _panels(len(labels) * 2, width=3.6, height=3.0, rows=2, sharex=True)
+    drawn = styles.series_styles(names)
+    for row, (column, title) in enumerate(directions.items()):
+        for col, label in enumerate(labels):
+            ax = axes[row * len(labels) + col]
+            part = table[table["strategy"] == label]
+            for name in names:
+                rows = part[(part["source"] == name) & np.isfinite(part[column])]
+                if len(rows):
+                    ax.plot(rows["steps"], rows[column], label=name, **drawn[name].kwargs)
+            ax.axhline(1.0, color="k", ls="--", lw=0.8, label="gaussian (= 1)")
+            log_axis(ax.yaxis)
+            ax.set(title=f"{label}: {title}", xlabel="N (steps)" if row == 1 else "",
+                   ylabel="KL / Gaussian's KL" if col == 0 else "")
+    _legend_right(fig, axes, order=names, title="source")
+    save(fig, out, caption)
